@@ -49,7 +49,7 @@ int err_errno(struct err *e, int errnum, const char *fmt, ...)
 int err_prefix(struct err *e, const char *fmt, ...)
 {
 	char head[ERR_MSG_MAX];
-	char old[ERR_MSG_MAX];
+	size_t hl, ol;
 	va_list ap;
 
 	if (!e)
@@ -57,7 +57,14 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s%s", head, old);
+	hl = strlen(head);
+	if (hl >= sizeof(e->msg))
+		hl = sizeof(e->msg) - 1;
+	ol = strlen(e->msg);
+	if (hl + ol >= sizeof(e->msg))
+		ol = sizeof(e->msg) - 1 - hl;
+	memmove(e->msg + hl, e->msg, ol);
+	memcpy(e->msg, head, hl);
+	e->msg[hl + ol] = '\0';
 	return e->code;
 }

@@ -7,7 +7,6 @@
  * that events already returned by epoll_wait for them in the same batch are
  * ignored.
  */
-#define _GNU_SOURCE
 #include "common/loop.h"
 
 #include <errno.h>

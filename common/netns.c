@@ -1,7 +1,6 @@
 /*
  * netns: namespace entry in short-lived threads. See netns.h.
  */
-#define _GNU_SOURCE
 #include "common/netns.h"
 
 #include <ctype.h>
