@@ -98,19 +98,31 @@ void check_error(struct check *c, const char *ptr, int at_key, const char *fmt, 
 	c->errors++;
 }
 
+/* Mark a pointer that was too long to extend. */
+static void check_ptr_ellipsis(char *out)
+{
+	size_t n = strlen(out);
+
+	if (n > CHECK_PTR_MAX - 5)
+		n = CHECK_PTR_MAX - 5;
+	memcpy(out + n, "/...", 5);
+}
+
 char *check_ptr(char *out, const char *ptr, const char *key)
 {
-	snprintf(out, CHECK_PTR_MAX, "%s", ptr);
+	if (out != ptr)
+		snprintf(out, CHECK_PTR_MAX, "%s", ptr);
 	if (jptr_append(out, CHECK_PTR_MAX, key))
-		snprintf(out, CHECK_PTR_MAX, "%.500s/...", ptr);
+		check_ptr_ellipsis(out);
 	return out;
 }
 
 char *check_ptr_index(char *out, const char *ptr, size_t index)
 {
-	snprintf(out, CHECK_PTR_MAX, "%s", ptr);
+	if (out != ptr)
+		snprintf(out, CHECK_PTR_MAX, "%s", ptr);
 	if (jptr_append_index(out, CHECK_PTR_MAX, index))
-		snprintf(out, CHECK_PTR_MAX, "%.500s/...", ptr);
+		check_ptr_ellipsis(out);
 	return out;
 }
 
