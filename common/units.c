@@ -74,6 +74,9 @@ static int units_part(const char **sp, const struct unit *table, uint64_t *acc,
 		digits++;
 	}
 	if (*s == '.') {
+		if (!digits)
+			return err_set(err, -EINVAL, "%s \"%s\" does not start with a number", what,
+				       whole);
 		s++;
 		if (!isdigit((unsigned char)*s))
 			return err_set(err, -EINVAL, "%s \"%s\" has a '.' without digits after it",
@@ -142,7 +145,7 @@ static int units_parse(const char *s, const struct unit *table, int multi,
 		rc = units_part(&p, table, &acc, what, s, err);
 		if (rc)
 			return rc;
-	} while (multi && *p);
+	} while (multi && isdigit((unsigned char)*p));
 	if (*p)
 		return err_set(err, -EINVAL, "%s \"%s\" has trailing characters \"%s\"", what, s, p);
 	*out = acc;

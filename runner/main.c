@@ -1,0 +1,506 @@
+/*
+ * main: doorjam's command line.
+ *
+ *   doorjam run SCENARIO... [options]   run scenarios, write reports
+ *   doorjam validate FILE...            check scenario and flows files
+ *   doorjam plan SCENARIO               print the timeline, change nothing
+ *   doorjam help [COMMAND|faults]
+ *   doorjam version
+ *
+ * Only this file prints to the terminal or decides the exit code (see
+ * docs/cli.md): 0 every expectation held, 1 an expectation failed, 2 invalid
+ * input or usage, 3 the system refused, 4 inconclusive.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/units.h"
+#include "reports/report_json.h"
+#include "reports/report_junit.h"
+#include "reports/report_term.h"
+#include "reports/result.h"
+#include "runner/run.h"
+#include "runner/scenario.h"
+
+#define DOORJAM_VERSION "0.1.0"
+
+#define EXIT_PASS 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define EXIT_REFUSED 3
+#define EXIT_INCONCLUSIVE 4
+
+struct report_req {
+	char *format;
+	char *path;
+};
+
+struct cli {
+	struct report_req reports[16];
+	size_t nreports;
+	struct run_options run;
+	int quiet;
+	int verbose;
+	int color;
+};
+
+static int main_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fileno(f)) && !(nc && *nc) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+}
+
+static void main_log_sink(enum log_level level, const char *msg, void *arg)
+{
+	struct cli *c = arg;
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	struct timespec ts;
+	struct tm tm;
+	char when[16];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (c->color && level <= LOG_LEVEL_WARN)
+		fprintf(stderr, "%s.%03ld \033[%sm%s\033[0m %s\n", when, ts.tv_nsec / 1000000,
+			level == LOG_LEVEL_ERROR ? "31" : "33", names[level], msg);
+	else
+		fprintf(stderr, "%s.%03ld %s %s\n", when, ts.tv_nsec / 1000000, names[level], msg);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: doorjam run SCENARIO... [--report FORMAT:PATH]... [--seed N] [--quiet]\n"
+	      "                 [--target NETNS] [--allow-root-netns] [--force] [--keep-going]\n"
+	      "                 [--dry-run] [--verbose]\n"
+	      "       doorjam validate FILE...\n"
+	      "       doorjam plan SCENARIO\n"
+	      "       doorjam help [run|validate|plan|faults|exit-codes]\n"
+	      "       doorjam version\n", f);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const char *topic = argc > 1 ? argv[1] : NULL;
+	size_t i;
+
+	if (!topic) {
+		puts("doorjam: a chaos-testing harness for wallet and dApp stacks.\n");
+		usage(stdout);
+		puts("\nSee docs/cli.md for the full reference.");
+		return EXIT_PASS;
+	}
+	if (!strcmp(topic, "run")) {
+		puts("doorjam run SCENARIO... [options]\n\n"
+		     "Runs each scenario: baseline flows, faults on their schedule, recovery,\n"
+		     "then the verdict per flow. Faults are lifted on every exit path.\n\n"
+		     "  --report FORMAT:PATH  write a report; FORMAT is json, junit or term;\n"
+		     "                        PATH '-' is standard output (repeatable).\n"
+		     "                        With several scenarios, {name} in PATH is the\n"
+		     "                        scenario name.\n"
+		     "  --seed N              seed for every random decision (default: the\n"
+		     "                        scenario's \"seed\", else random; always reported)\n"
+		     "  --target NETNS        namespace for kernel faults: a name under\n"
+		     "                        /var/run/netns, a /proc/PID/ns/net path, or a PID\n"
+		     "  --allow-root-netns    allow kernel faults in the machine's own namespace\n"
+		     "  --force               allow replacing a root qdisc doorjam did not make\n"
+		     "  --keep-going          run the fault phase even if the baseline failed\n"
+		     "  --dry-run             run the flows on the schedule, apply no fault\n"
+		     "  --quiet               no progress lines\n"
+		     "  --verbose             every flow run, also the ok ones");
+	} else if (!strcmp(topic, "validate")) {
+		puts("doorjam validate FILE...\n\n"
+		     "Checks scenario and flows files and prints every error as\n"
+		     "file:line:column: /json/pointer: message. Exit 0 when all are valid, 2 when not.");
+	} else if (!strcmp(topic, "plan")) {
+		puts("doorjam plan SCENARIO\n\n"
+		     "Prints the timeline of a run (phases, when each fault starts and ends, the\n"
+		     "flows and their expectations) and changes nothing.");
+	} else if (!strcmp(topic, "faults")) {
+		const struct fault_ops *ops;
+
+		puts("Fault kinds this build knows:");
+		for (i = 0; (ops = fault_at(i)); i++)
+			printf("  %-20s %s\n", ops->kind, ops->summary ? ops->summary : "");
+		if (i == 0)
+			puts("  (none)");
+	} else if (!strcmp(topic, "exit-codes")) {
+		puts("0  every expectation held\n"
+		     "1  an expectation failed\n"
+		     "2  invalid input or usage\n"
+		     "3  the system refused (privileges, a missing kernel feature, a stale journal)\n"
+		     "4  inconclusive: a flow failed before any fault was applied");
+	} else {
+		fprintf(stderr, "doorjam: no help for \"%s\"\n", topic);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return EXIT_PASS;
+}
+
+static void print_diags(const struct diags *d)
+{
+	char line[2048];
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", diag_format(&d->v[i], line, sizeof(line)));
+}
+
+/* A flows file has "flows" as an array and no "name"; everything else is a scenario. */
+static int looks_like_flows_file(const char *path)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	int r = root && json_is_array(json_object_get(root, "flows")) &&
+		!json_object_get(root, "name") && !json_object_get(root, "faults");
+
+	json_decref(root);
+	return r;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	struct diags d;
+	int i, bad = 0;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++) {
+		struct scenario *sc = NULL;
+		size_t before;
+
+		diags_init(&d);
+		before = d.n;
+		if (looks_like_flows_file(argv[i])) {
+			if (scenario_validate_flows_file(argv[i], &d))
+				bad = 1;
+		} else if (scenario_load(argv[i], &sc, &d)) {
+			bad = 1;
+		}
+		print_diags(&d);
+		if (d.n == before)
+			printf("%s: valid\n", argv[i]);
+		else
+			fprintf(stderr, "%s: %zu error%s\n", argv[i], d.n - before,
+				d.n - before == 1 ? "" : "s");
+		scenario_free(sc);
+		diags_cleanup(&d);
+	}
+	return bad ? EXIT_USAGE : EXIT_PASS;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	struct scenario *sc = NULL;
+	struct diags d;
+	char a[32], b[32], c[32];
+	uint64_t t;
+	size_t i;
+
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	diags_init(&d);
+	if (scenario_load(argv[1], &sc, &d)) {
+		print_diags(&d);
+		diags_cleanup(&d);
+		return EXIT_USAGE;
+	}
+	diags_cleanup(&d);
+	printf("scenario %s%s%s\n", sc->name, sc->description ? ": " : "",
+	       sc->description ? sc->description : "");
+	printf("target   %s\n", sc->target ? sc->target : "doorjam's own network namespace");
+	t = 0;
+	printf("\n%10s  baseline  %s, flows every %s\n", units_duration_format(t, a, sizeof(a)),
+	       units_duration_format(sc->sched.baseline_us, b, sizeof(b)),
+	       units_duration_format(sc->sched.every_us, c, sizeof(c)));
+	t += sc->sched.baseline_us;
+	printf("%10s  fault     %s\n", units_duration_format(t, a, sizeof(a)),
+	       units_duration_format(sc->sched.fault_us, b, sizeof(b)));
+	for (i = 0; i < sc->nfaults; i++) {
+		const struct fault *f = &sc->faults[i];
+		uint64_t end = f->for_us ? f->at_us + f->for_us : sc->sched.fault_us;
+		char *spec = json_dumps(f->spec, JSON_COMPACT);
+
+		printf("%10s    + %s", units_duration_format(t + f->at_us, a, sizeof(a)), f->ops->kind);
+		printf(" until %s  %s\n", units_duration_format(t + end, b, sizeof(b)),
+		       spec ? spec : "");
+		free(spec);
+	}
+	t += sc->sched.fault_us;
+	printf("%10s  recovery  up to %s (ends early once every flow passes again)\n",
+	       units_duration_format(t, a, sizeof(a)),
+	       units_duration_format(sc->sched.recovery_us, b, sizeof(b)));
+	t += sc->sched.recovery_us;
+	printf("%10s  end (at the latest)\n\nflows:\n", units_duration_format(t, a, sizeof(a)));
+	for (i = 0; i < sc->nflows; i++)
+		printf("  %-24s %zu step%s, from %s, expect %s\n", sc->flows[i].name,
+		       sc->flows[i].nsteps, sc->flows[i].nsteps == 1 ? "" : "s",
+		       sc->flows[i].from ? sc->flows[i].from : "doorjam's namespace",
+		       expect_name(sc->expects[i].kind));
+	printf("\nNothing was changed. `doorjam run %s` runs it.\n", argv[1]);
+	scenario_free(sc);
+	return EXIT_PASS;
+}
+
+/* Expand {name} in a report path template. */
+static char *report_path(const char *tmpl, const char *name)
+{
+	const char *p = strstr(tmpl, "{name}");
+	char *out;
+
+	if (!p)
+		return strdup(tmpl);
+	if (asprintf(&out, "%.*s%s%s", (int)(p - tmpl), tmpl, name, p + 6) < 0)
+		return NULL;
+	return out;
+}
+
+static int write_report(const struct report_req *q, const struct run_result *res, int color)
+{
+	struct err e;
+	FILE *f;
+	char *path = report_path(q->path, res->scenario ? res->scenario : "scenario");
+	int rc, to_stdout = path && !strcmp(path, "-");
+
+	if (!path)
+		return -ENOMEM;
+	f = to_stdout ? stdout : fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "doorjam: cannot write report %s: %s\n", path, strerror(errno));
+		free(path);
+		return -errno;
+	}
+	err_clear(&e);
+	if (!strcmp(q->format, "json"))
+		rc = report_json_write(res, f, &e);
+	else if (!strcmp(q->format, "junit"))
+		rc = report_junit_write(res, f, &e);
+	else
+		rc = report_term_write(res, f, to_stdout && color, &e);
+	if (!to_stdout && fclose(f) != 0 && !rc)
+		rc = err_errno(&e, errno, "close");
+	if (rc)
+		fprintf(stderr, "doorjam: writing %s report %s: %s\n", q->format, path, e.msg);
+	else if (!to_stdout)
+		fprintf(stderr, "doorjam: %s report written to %s\n", q->format, path);
+	free(path);
+	return rc;
+}
+
+static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
+{
+	static const struct option opts[] = {
+		{ "report", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "target", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "allow-root-netns", no_argument, NULL, 'R' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+r:s:t:qv", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': {
+			char *colon = strchr(optarg, ':');
+
+			if (!colon || colon == optarg || !colon[1]) {
+				fprintf(stderr, "doorjam: --report takes FORMAT:PATH (e.g. json:report.json), "
+					"not \"%s\"\n", optarg);
+				return -1;
+			}
+			*colon = '\0';
+			if (strcmp(optarg, "json") && strcmp(optarg, "junit") && strcmp(optarg, "term")) {
+				fprintf(stderr, "doorjam: --report: unknown format \"%s\" (json, junit, term)\n",
+					optarg);
+				return -1;
+			}
+			if (c->nreports == sizeof(c->reports) / sizeof(c->reports[0])) {
+				fprintf(stderr, "doorjam: too many --report options\n");
+				return -1;
+			}
+			c->reports[c->nreports].format = optarg;
+			c->reports[c->nreports].path = colon + 1;
+			c->nreports++;
+			break;
+		}
+		case 's': {
+			char *end;
+
+			errno = 0;
+			c->run.seed = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || optarg[0] == '-' ||
+			    c->run.seed > (UINT64_MAX >> 1)) {
+				fprintf(stderr, "doorjam: --seed takes a whole number below 2^63, not \"%s\"\n",
+					optarg);
+				return -1;
+			}
+			c->run.has_seed = 1;
+			break;
+		}
+		case 't': c->run.target = optarg; break;
+		case 'q': c->quiet = 1; break;
+		case 'v': c->verbose = 1; break;
+		case 'R': c->run.allow_root_netns = 1; break;
+		case 'F': c->run.force = 1; break;
+		case 'k': c->run.keep_going = 1; break;
+		case 'n': c->run.dry_run = 1; break;
+		default:
+			return -1;
+		}
+	}
+	*first = optind;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct cli c;
+	int first, i, worst = EXIT_PASS;
+
+	memset(&c, 0, sizeof(c));
+	if (parse_run_args(argc, argv, &c, &first))
+		return EXIT_USAGE;
+	if (first >= argc) {
+		fprintf(stderr, "doorjam run: name at least one scenario file\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	c.color = main_color(stderr);
+	if (!c.quiet)
+		log_set_sink(main_log_sink, &c, c.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	else
+		log_set_sink(main_log_sink, &c, LOG_LEVEL_ERROR);
+
+	/* validate everything before running anything */
+	{
+		struct diags d;
+		int bad = 0;
+
+		diags_init(&d);
+		for (i = first; i < argc; i++) {
+			struct scenario *sc = NULL;
+
+			if (scenario_load(argv[i], &sc, &d))
+				bad = 1;
+			scenario_free(sc);
+		}
+		print_diags(&d);
+		diags_cleanup(&d);
+		if (bad)
+			return EXIT_USAGE;
+	}
+	for (i = first; i < argc; i++) {
+		struct scenario *sc = NULL;
+		struct run_result *res = NULL;
+		struct diags d;
+		struct err e;
+		size_t k;
+		int rc, code, term_to_stdout = 0;
+
+		diags_init(&d);
+		if (scenario_load(argv[i], &sc, &d)) {
+			print_diags(&d);
+			diags_cleanup(&d);
+			return EXIT_USAGE;
+		}
+		diags_cleanup(&d);
+		err_clear(&e);
+		if (!c.quiet)
+			fprintf(stderr, "doorjam: running %s (%s)\n", sc->name, argv[i]);
+		rc = run_scenario(sc, &c.run, &res, &e);
+		if (rc)
+			fprintf(stderr, "doorjam: %s: %s\n", sc->name, e.msg);
+		for (k = 0; res && k < c.nreports; k++) {
+			if (!strcmp(c.reports[k].format, "term") && !strcmp(c.reports[k].path, "-"))
+				term_to_stdout = 1;
+			write_report(&c.reports[k], res, main_color(stdout));
+		}
+		if (res && !term_to_stdout) {
+			struct report_req q = { (char *)"term", (char *)"-" };
+
+			write_report(&q, res, main_color(stdout));
+		}
+		if (rc == RUN_REFUSED)
+			code = EXIT_REFUSED;
+		else if (rc || !res)
+			code = EXIT_FAIL;
+		else
+			code = verdict_exit_code(res->verdict);
+		if (res && res->interrupted && code == EXIT_PASS)
+			code = EXIT_FAIL;
+		/* the most serious code wins: refused > inconclusive > fail > pass */
+		if (code == EXIT_REFUSED || (code == EXIT_INCONCLUSIVE && worst != EXIT_REFUSED) ||
+		    (code == EXIT_FAIL && worst == EXIT_PASS))
+			worst = code;
+		{
+			int interrupted = res && res->interrupted;
+
+			result_free(res);
+			scenario_free(sc);
+			if (interrupted)
+				break;
+		}
+	}
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+		printf("doorjam %s (libcurl %s, jansson %s)\n", DOORJAM_VERSION, cv->version,
+		       jansson_version_str());
+		return EXIT_PASS;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+		return cmd_help(argc - 1, argv + 1);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "doorjam: libcurl failed to initialise\n");
+		return EXIT_REFUSED;
+	}
+	if (!strcmp(cmd, "validate"))
+		rc = cmd_validate(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "plan"))
+		rc = cmd_plan(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "run"))
+		rc = cmd_run(argc - 1, argv + 1);
+	else {
+		fprintf(stderr, "doorjam: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	curl_global_cleanup();
+	return rc;
+}

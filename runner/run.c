@@ -1,0 +1,550 @@
+/*
+ * run: the timeline of one scenario run. See run.h.
+ *
+ * Phases follow each other on loop timers. Within a phase, a tick every
+ * "every" starts a run of each flow that is not still running. The baseline
+ * is drained (its runs finish) before any fault is applied, so that no run
+ * straddles the start of the outage. Faults are applied at their offsets and
+ * lifted at their ends, and all that are still on are lifted, newest first,
+ * when the fault phase ends. Recovery ends when every flow has passed again
+ * or its window is over.
+ */
+#include "runner/run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/netns.h"
+#include "common/units.h"
+#include "runner/driver.h"
+
+struct run;
+
+struct run_flow {
+	struct run *run;
+	size_t index;
+	int nsfd;
+	int running;
+	enum phase started_in;
+	uint64_t started_at;
+	int passed_since_lift;
+};
+
+struct run_fault {
+	struct run *run;
+	struct fault *f;
+	int applied;
+	size_t order;                 /* application order, for reverse lifting */
+	struct loop_timer *on, *off;
+};
+
+struct run {
+	const struct scenario *sc;
+	const struct run_options *o;
+	struct loop *loop;
+	struct driver *driver;
+	struct run_result *res;
+	struct fault_env env;
+	struct run_flow *flows;
+	struct run_fault *faults;
+	size_t applied_count;
+	uint64_t t0;
+	enum phase phase;
+	int draining;                 /* phase over, waiting for runs in flight */
+	int done;
+	int refused;
+	struct loop_timer *tick, *phase_end;
+	uint64_t phase_t0;
+	unsigned sigints;
+	struct err err;
+};
+
+static uint64_t run_ms(const struct run *r)
+{
+	return (loop_now_us() - r->t0) / 1000;
+}
+
+static void run_phase_start(struct run *r, enum phase p);
+static void run_finish(struct run *r);
+
+/* ---- faults ---- */
+
+static void run_fault_label(const struct fault *f, char *out, size_t outlen)
+{
+	const char *names = NULL;
+	json_t *v;
+
+	if (f->region) {
+		snprintf(out, outlen, "%s %s", f->ops->kind, f->region);
+		return;
+	}
+	v = json_object_get(f->spec, "upstream");
+	if (json_is_string(v))
+		names = json_string_value(v);
+	v = json_object_get(f->spec, "names");
+	if (!names && json_is_string(v))
+		names = json_string_value(v);
+	if (!names && json_is_array(v) && json_is_string(json_array_get(v, 0)))
+		names = json_string_value(json_array_get(v, 0));
+	v = json_object_get(f->spec, "prefixes");
+	if (!names && json_is_array(v) && json_is_string(json_array_get(v, 0)))
+		names = json_string_value(json_array_get(v, 0));
+	if (names)
+		snprintf(out, outlen, "%s %s", f->ops->kind, names);
+	else
+		snprintf(out, outlen, "%s", f->ops->kind);
+}
+
+static void run_fault_lift(struct run_fault *rf)
+{
+	struct run *r = rf->run;
+	struct fault_window *w = &r->res->faults[rf - r->faults];
+	struct err e;
+
+	if (rf->off) {
+		loop_timer_cancel(r->loop, rf->off);
+		rf->off = NULL;
+	}
+	if (rf->on) {
+		loop_timer_cancel(r->loop, rf->on);
+		rf->on = NULL;
+	}
+	if (!rf->applied)
+		return;
+	err_clear(&e);
+	if (rf->f->ops->revert && rf->f->ops->revert(&r->env, rf->f, &e)) {
+		log_error("lifting %s failed: %s", w->label, e.msg);
+		if (!w->error)
+			w->error = strdup(e.msg);
+	} else {
+		log_info("fault lifted: %s", w->label);
+	}
+	rf->applied = 0;
+	w->end_ms = run_ms(r);
+}
+
+/* Lift every fault that is on, newest first. */
+static void run_faults_lift_all(struct run *r)
+{
+	size_t i, best;
+
+	for (;;) {
+		best = SIZE_MAX;
+		for (i = 0; i < r->sc->nfaults; i++)
+			if (r->faults[i].applied &&
+			    (best == SIZE_MAX || r->faults[i].order > r->faults[best].order))
+				best = i;
+		if (best == SIZE_MAX)
+			break;
+		run_fault_lift(&r->faults[best]);
+	}
+	for (i = 0; i < r->sc->nfaults; i++)
+		run_fault_lift(&r->faults[i]); /* cancels timers of faults never applied */
+}
+
+static void run_fault_off_timer(struct loop *l, void *arg)
+{
+	struct run_fault *rf = arg;
+
+	(void)l;
+	rf->off = NULL;
+	run_fault_lift(rf);
+}
+
+static void run_fault_on_timer(struct loop *l, void *arg)
+{
+	struct run_fault *rf = arg;
+	struct run *r = rf->run;
+	struct fault_window *w = &r->res->faults[rf - r->faults];
+	struct err e;
+
+	(void)l;
+	rf->on = NULL;
+	err_clear(&e);
+	if (r->o->dry_run) {
+		log_info("dry run: not applying %s", w->label);
+		return;
+	}
+	if (rf->f->ops->apply(&r->env, rf->f, &e)) {
+		log_error("applying %s failed: %s", w->label, e.msg);
+		w->error = strdup(e.msg);
+		snprintf(r->err.msg, sizeof(r->err.msg), "applying %.200s failed: %.700s", w->label, e.msg);
+		r->err.code = e.code ? e.code : -EIO;
+		if (e.code == -EPERM || e.code == -EOPNOTSUPP || e.code == -ENOENT ||
+		    e.code == -EACCES)
+			r->refused = 1;
+		run_finish(r);
+		return;
+	}
+	rf->applied = 1;
+	rf->order = ++r->applied_count;
+	w->start_ms = run_ms(r);
+	log_info("fault on: %s", w->label);
+	if (rf->f->for_us) {
+		rf->off = loop_timer_add(r->loop, rf->f->for_us, run_fault_off_timer, rf);
+		if (!rf->off)
+			log_error("out of memory: %s stays on until the fault phase ends", w->label);
+	}
+}
+
+/* ---- flows ---- */
+
+static void run_flow_done(void *arg, const struct driver_outcome *o)
+{
+	struct run_flow *rf = arg;
+	struct run *r = rf->run;
+	struct flow_result *fr = &r->res->flows[rf->index];
+	struct flow_run fr_run;
+
+	rf->running = 0;
+	memset(&fr_run, 0, sizeof(fr_run));
+	fr_run.start_ms = (rf->started_at - r->t0) / 1000;
+	fr_run.latency_us = o->latency_us;
+	fr_run.phase = rf->started_in;
+	fr_run.outcome = o->outcome;
+	fr_run.message = o->message[0] ? (char *)o->message : NULL;
+	fr_run.step = o->step[0] ? (char *)o->step : NULL;
+	if (result_add_run(fr, &fr_run))
+		log_error("out of memory recording a run of %s", fr->name);
+	if (o->outcome == OUTCOME_OK)
+		log_debug("%s: ok in %llu ms", fr->name, (unsigned long long)(o->latency_us / 1000));
+	else
+		log_info("%s: %s (%s) %s%s%s", fr->name, outcome_name(o->outcome),
+			 phase_name(rf->started_in), o->step, o->step[0] ? ": " : "", o->message);
+	if (rf->started_in == PHASE_RECOVERY &&
+	    (o->outcome == OUTCOME_OK || o->outcome == OUTCOME_SLOW))
+		rf->passed_since_lift = 1;
+	if (r->draining && driver_active(r->driver) == 0) {
+		r->draining = 0;
+		if (r->phase == PHASE_BASELINE) {
+			size_t i, k;
+			int broken = 0;
+
+			for (i = 0; i < r->sc->nflows; i++)
+				for (k = 0; k < r->res->flows[i].nruns; k++)
+					if (r->res->flows[i].runs[k].outcome >= OUTCOME_ERROR)
+						broken = 1;
+			r->res->phase_end_ms[PHASE_BASELINE] = run_ms(r);
+			if (broken && !r->o->keep_going) {
+				log_error("a flow failed before any fault: the scenario is inconclusive");
+				run_finish(r);
+				return;
+			}
+			run_phase_start(r, PHASE_FAULT);
+		} else {
+			run_finish(r);
+		}
+	} else if (r->phase == PHASE_RECOVERY && !r->draining) {
+		size_t i;
+		int all = 1;
+
+		for (i = 0; i < r->sc->nflows; i++)
+			if (!r->flows[i].passed_since_lift)
+				all = 0;
+		if (all) {
+			log_info("every flow passed again: recovery complete");
+			if (r->tick) {
+				loop_timer_cancel(r->loop, r->tick);
+				r->tick = NULL;
+			}
+			if (r->phase_end) {
+				loop_timer_cancel(r->loop, r->phase_end);
+				r->phase_end = NULL;
+			}
+			r->res->phase_end_ms[PHASE_RECOVERY] = run_ms(r);
+			r->draining = 1;
+			if (driver_active(r->driver) == 0)
+				run_finish(r);
+		}
+	}
+}
+
+static void run_tick(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+	uint64_t elapsed;
+	size_t i;
+
+	(void)l;
+	r->tick = NULL;
+	for (i = 0; i < r->sc->nflows; i++) {
+		struct run_flow *rf = &r->flows[i];
+		struct err e;
+
+		if (rf->running)
+			continue; /* a slow run is not stacked on by a new one */
+		err_clear(&e);
+		rf->running = 1;
+		rf->started_in = r->phase;
+		rf->started_at = loop_now_us();
+		if (driver_start(r->driver, &r->sc->flows[i], rf->nsfd, run_flow_done, rf, &e)) {
+			rf->running = 0;
+			log_error("cannot start flow %s: %s", r->sc->flows[i].name, e.msg);
+		}
+	}
+	/* next tick on the phase's grid, so that late ticks do not drift */
+	elapsed = loop_now_us() - r->phase_t0;
+	r->tick = loop_timer_add(r->loop, r->sc->sched.every_us -
+				 elapsed % r->sc->sched.every_us, run_tick, r);
+}
+
+/* ---- phases ---- */
+
+static void run_phase_over(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+
+	(void)l;
+	r->phase_end = NULL;
+	if (r->tick) {
+		loop_timer_cancel(r->loop, r->tick);
+		r->tick = NULL;
+	}
+	switch (r->phase) {
+	case PHASE_BASELINE:
+		log_info("baseline over; waiting for runs in flight");
+		r->draining = 1;
+		if (driver_active(r->driver) == 0) {
+			struct driver_outcome none;
+
+			(void)none;
+			r->draining = 0;
+			r->res->phase_end_ms[PHASE_BASELINE] = run_ms(r);
+			run_phase_start(r, PHASE_FAULT);
+		}
+		break;
+	case PHASE_FAULT:
+		r->res->phase_end_ms[PHASE_FAULT] = run_ms(r);
+		run_faults_lift_all(r);
+		run_phase_start(r, PHASE_RECOVERY);
+		break;
+	default:
+		r->res->phase_end_ms[PHASE_RECOVERY] = run_ms(r);
+		log_info("recovery window over");
+		r->draining = 1;
+		if (driver_active(r->driver) == 0)
+			run_finish(r);
+		break;
+	}
+}
+
+static void run_phase_start(struct run *r, enum phase p)
+{
+	uint64_t len = p == PHASE_BASELINE ? r->sc->sched.baseline_us :
+		       p == PHASE_FAULT ? r->sc->sched.fault_us : r->sc->sched.recovery_us;
+	char a[32];
+	size_t i;
+
+	r->phase = p;
+	r->phase_t0 = loop_now_us();
+	r->res->phase_start_ms[p] = run_ms(r);
+	log_info("%s phase: %s", phase_name(p), units_duration_format(len, a, sizeof(a)));
+	if (p == PHASE_FAULT) {
+		for (i = 0; i < r->sc->nfaults; i++) {
+			struct run_fault *rf = &r->faults[i];
+
+			rf->on = loop_timer_add(r->loop, rf->f->at_us, run_fault_on_timer, rf);
+			if (!rf->on) {
+				err_set(&r->err, -ENOMEM, "out of memory");
+				run_finish(r);
+				return;
+			}
+		}
+	}
+	if (p == PHASE_RECOVERY)
+		r->res->lift_ms = r->res->phase_start_ms[p];
+	r->phase_end = loop_timer_add(r->loop, len, run_phase_over, r);
+	r->tick = loop_timer_add(r->loop, 0, run_tick, r);
+	if (!r->phase_end || !r->tick) {
+		err_set(&r->err, -ENOMEM, "out of memory");
+		run_finish(r);
+	}
+}
+
+static void run_finish(struct run *r)
+{
+	if (r->done)
+		return;
+	r->done = 1;
+	run_faults_lift_all(r);
+	if (r->tick)
+		loop_timer_cancel(r->loop, r->tick);
+	if (r->phase_end)
+		loop_timer_cancel(r->loop, r->phase_end);
+	r->tick = r->phase_end = NULL;
+	driver_cancel_all(r->driver);
+	loop_stop(r->loop);
+}
+
+static void run_signal(struct loop *l, int signo, void *arg)
+{
+	struct run *r = arg;
+
+	(void)l;
+	r->sigints++;
+	log_warn("%s: lifting every fault and stopping", signo == SIGINT ? "interrupted" : "terminated");
+	r->res->interrupted = 1;
+	if (r->phase < PHASE_COUNT && !r->res->phase_end_ms[r->phase])
+		r->res->phase_end_ms[r->phase] = run_ms(r);
+	run_finish(r);
+}
+
+/* ---- entry ---- */
+
+static struct rpc_proxy *run_no_rpc(struct fault_env *env, const char *name)
+{
+	(void)env;
+	(void)name;
+	return NULL;
+}
+
+static int run_no_host(struct fault_env *env, const char *host)
+{
+	(void)env;
+	(void)host;
+	return -1;
+}
+
+int run_scenario(const struct scenario *sc, const struct run_options *o,
+		 struct run_result **out, struct err *err)
+{
+	struct run r;
+	struct timespec now;
+	sigset_t sigs;
+	const char *target;
+	size_t i;
+	int rc = 0, tfd = NETNS_SELF;
+
+	memset(&r, 0, sizeof(r));
+	*out = NULL;
+	r.sc = sc;
+	r.o = o;
+	r.res = result_new(sc->nflows, sc->nfaults);
+	if (!r.res)
+		return err_set(err, -ENOMEM, "out of memory");
+	*out = r.res;
+	r.res->scenario = strdup(sc->name);
+	r.res->description = sc->description ? strdup(sc->description) : NULL;
+	r.res->file = strdup(sc->file);
+	if (o->has_seed)
+		r.res->seed = o->seed;
+	else if (sc->has_seed)
+		r.res->seed = sc->seed;
+	else if (getrandom(&r.res->seed, sizeof(r.res->seed), 0) != sizeof(r.res->seed))
+		r.res->seed = (uint64_t)time(NULL);
+	r.res->seed &= (UINT64_MAX >> 1);  /* a signed JSON integer holds it */
+	clock_gettime(CLOCK_REALTIME, &now);
+	r.res->started_at_unix_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	for (i = 0; i < sc->nflows; i++) {
+		r.res->flows[i].name = strdup(sc->flows[i].name);
+		r.res->flows[i].description = sc->flows[i].description ?
+					      strdup(sc->flows[i].description) : NULL;
+		r.res->flows[i].expect = (enum result_expect)sc->expects[i].kind;
+		r.res->flows[i].expect_within_us = sc->expects[i].within_us;
+	}
+	for (i = 0; i < sc->nfaults; i++) {
+		char label[256];
+
+		run_fault_label(&sc->faults[i], label, sizeof(label));
+		r.res->faults[i].kind = strdup(sc->faults[i].ops->kind);
+		r.res->faults[i].label = strdup(label);
+		r.res->faults[i].params_json = json_dumps(sc->faults[i].spec,
+							  JSON_COMPACT | JSON_SORT_KEYS);
+		r.res->faults[i].start_ms = UINT64_MAX;
+		r.res->faults[i].end_ms = UINT64_MAX;
+	}
+
+	r.flows = calloc(sc->nflows + 1, sizeof(*r.flows));
+	r.faults = calloc(sc->nfaults + 1, sizeof(*r.faults));
+	if (!r.flows || !r.faults) {
+		rc = err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sc->nflows; i++) {
+		r.flows[i].run = &r;
+		r.flows[i].index = i;
+		r.flows[i].nsfd = NETNS_SELF;
+	}
+	for (i = 0; i < sc->nfaults; i++) {
+		r.faults[i].run = &r;
+		r.faults[i].f = &sc->faults[i];
+	}
+	/* namespaces: the target of kernel faults and each flow's vantage point */
+	target = o->target ? o->target : sc->target;
+	if (netns_open(target, &tfd, err)) {
+		rc = RUN_REFUSED;
+		goto out;
+	}
+	for (i = 0; i < sc->nflows; i++) {
+		if (netns_open(sc->flows[i].from, &r.flows[i].nsfd, err)) {
+			err_prefix(err, "flow %s: ", sc->flows[i].name);
+			rc = RUN_REFUSED;
+			goto out;
+		}
+	}
+	r.loop = loop_new(err);
+	if (!r.loop) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	r.driver = driver_new(r.loop, err);
+	if (!r.driver) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	r.env.loop = r.loop;
+	r.env.sc = sc;
+	r.env.target_nsfd = tfd;
+	r.env.allow_root_netns = o->allow_root_netns;
+	r.env.force = o->force;
+	r.env.rpc_find = run_no_rpc;
+	r.env.host_netns = run_no_host;
+	r.env.run = &r;
+	r.env.seed = r.res->seed;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	rc = loop_signals(r.loop, &sigs, run_signal, &r, err);
+	if (rc)
+		goto out;
+
+	r.t0 = loop_now_us();
+	run_phase_start(&r, PHASE_BASELINE);
+	rc = loop_run(r.loop);
+	if (rc) {
+		err_errno(err, -rc, "event loop");
+		run_finish(&r);
+	}
+	r.res->duration_ms = run_ms(&r);
+	if (!r.done)
+		run_finish(&r);
+	if (r.err.code) {
+		r.res->error = strdup(r.err.msg);
+		*err = r.err;
+		rc = r.refused ? RUN_REFUSED : r.err.code;
+	}
+	result_finish(r.res);
+out:
+	if (r.driver) {
+		run_faults_lift_all(&r);
+		driver_free(r.driver);
+	}
+	loop_free(r.loop);
+	for (i = 0; r.flows && i < sc->nflows; i++)
+		if (r.flows[i].nsfd >= 0)
+			close(r.flows[i].nsfd);
+	if (tfd >= 0)
+		close(tfd);
+	free(r.flows);
+	free(r.faults);
+	return rc;
+}
