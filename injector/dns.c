@@ -467,7 +467,7 @@ int dns_server_rule_del(struct dns_server *s, int id)
 }
 
 static struct dns_rule_slot *dns_rule_pick(struct dns_server *s, const char *name,
-					   uint16_t qtype, uint64_t now)
+					   uint16_t qtype, int tcp, uint64_t now)
 {
 	struct dns_rule_slot *r;
 	size_t i;
@@ -475,6 +475,9 @@ static struct dns_rule_slot *dns_rule_pick(struct dns_server *s, const char *nam
 	for (r = s->rules; r; r = r->next) {
 		int hit = 0;
 
+		/* Truncation means nothing over TCP: the rules after it decide. */
+		if (tcp && r->action == DNS_ACTION_TRUNCATE)
+			continue;
 		if (r->not_before_us && now < r->not_before_us)
 			continue;
 		if (r->not_after_us && now >= r->not_after_us)
@@ -501,10 +504,10 @@ static struct dns_rule_slot *dns_rule_pick(struct dns_server *s, const char *nam
 	return NULL;
 }
 
-int dns_server_rule_pick(struct dns_server *s, const char *name, uint16_t qtype,
+int dns_server_rule_pick(struct dns_server *s, const char *name, uint16_t qtype, int tcp,
 			 uint64_t now_us)
 {
-	struct dns_rule_slot *r = dns_rule_pick(s, name, qtype, now_us);
+	struct dns_rule_slot *r = dns_rule_pick(s, name, qtype, tcp, now_us);
 
 	return r ? r->id : 0;
 }
@@ -794,7 +797,7 @@ static void dns_handle(struct dns_query *qr)
 		dns_reply_rcode(qr, DNSMSG_RCODE_REFUSED);
 		return;
 	}
-	r = dns_rule_pick(s, qr->q.qname, qr->q.qtype, qr->t0);
+	r = dns_rule_pick(s, qr->q.qname, qr->q.qtype, qr->tcp, qr->t0);
 	if (!r) {
 		dns_answer_normal(qr);
 		return;
@@ -845,12 +848,9 @@ static void dns_handle(struct dns_query *qr)
 		return;
 	}
 	case DNS_ACTION_TRUNCATE:
-		if (!qr->tcp) {
-			a.truncated = 1;
-			dns_reply(qr, &a);
-		} else {
-			dns_answer_normal(qr);
-		}
+		/* Only UDP queries get here (see dns_rule_pick). */
+		a.truncated = 1;
+		dns_reply(qr, &a);
 		return;
 	}
 }

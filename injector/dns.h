@@ -15,7 +15,8 @@
  * probability and an optional time window, and then answers NXDOMAIN,
  * SERVFAIL or REFUSED, stays silent, sinkholes, redirects, delays the normal
  * answer, or sets TC to force the client to TCP. The first matching rule, in
- * the order the rules were added, wins.
+ * the order the rules were added, wins; a truncate rule matches UDP queries
+ * only, so over TCP the rules after it (or the zone) decide.
  *
  * Every query is reported through a log callback once it is answered (or
  * dropped), with the rule and action that decided it.
@@ -81,7 +82,7 @@ enum dns_action {
 	DNS_ACTION_SINKHOLE,   /* A 0.0.0.0, AAAA :: */
 	DNS_ACTION_REDIRECT,   /* A/AAAA of the rule's addresses */
 	DNS_ACTION_DELAY,      /* the normal answer, delay_us later */
-	DNS_ACTION_TRUNCATE,   /* UDP: TC set, no records; TCP: the normal answer */
+	DNS_ACTION_TRUNCATE,   /* UDP: TC set, no records; TCP: the rule is skipped */
 };
 
 /* Name of an action as it appears in the log ("nxdomain", ...). */
@@ -161,11 +162,11 @@ int dns_server_rule_del(struct dns_server *s, int id);
 
 /*
  * Rule selection as the server does it for one query, without a socket:
- * the id of the rule that decides (name, qtype) at time now_us, drawing
- * from the rules' generators exactly as a real query would, or 0 when no
- * rule matches. For tests and dry runs.
+ * the id of the rule that decides (name, qtype, over TCP or not) at time
+ * now_us, drawing from the rules' generators exactly as a real query would,
+ * or 0 when no rule matches. For tests and dry runs.
  */
-int dns_server_rule_pick(struct dns_server *s, const char *name, uint16_t qtype,
+int dns_server_rule_pick(struct dns_server *s, const char *name, uint16_t qtype, int tcp,
 			 uint64_t now_us);
 
 #endif
