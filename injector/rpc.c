@@ -962,19 +962,24 @@ static int rpc_ex_plan(struct rpc_ex *ex)
 			uint64_t head = r->lag ? (p->head > r->lag ? p->head - r->lag : 0) : s->head;
 			char v[32];
 
-			if (!known)
-				break; /* learn the head from this call's real answer */
-			rpc_hex(v, sizeof(v), head);
 			if (call->head_call) {
-				json_t *res = json_string(v);
+				json_t *res;
 
+				if (r->lag || !s->head_known) {
+					/* lag: patch the real answer; frozen: learn the head from it */
+					ex->edit = 1;
+					break;
+				}
+				rpc_hex(v, sizeof(v), s->head);
+				res = json_string(v);
 				call->reply = rpc_envelope(call->id, NULL, res);
 				json_decref(res);
 				call->head_call = 0;
 				ex->synth = 1;
-			} else {
+			} else if (known) {
 				long idx = rpc_block_arg(call->method);
 
+				rpc_hex(v, sizeof(v), head);
 				if ((size_t)idx == json_array_size(call->params))
 					json_array_append_new(call->params, json_string(v));
 				else

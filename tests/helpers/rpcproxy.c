@@ -31,7 +31,7 @@
 #include "runner/fault_rpc.h"
 #include "runner/scenario.h"
 
-#define MAX_PROXIES 16
+#define MAX_PROXIES 32
 #define MAX_FAULTS 64
 
 struct helper {
