@@ -1,0 +1,118 @@
+/*
+ * tc: traffic-control faults (delay, loss, duplicate, corrupt, reorder,
+ * bandwidth) made over rtnetlink, scoped by destination prefix and port.
+ *
+ * The tree on each chosen device (egress; or, for ingress, on an ifb device
+ * that the device's ingress traffic is redirected to):
+ *
+ *   root htb TC_MAJOR:  default class TC_MAJOR:1 (pass, 10gbit)
+ *     class TC_MAJOR:<0x10+slot>   one per fault; rate = the fault's bandwidth
+ *       leaf: netem (delay/jitter/loss/duplicate/corrupt/reorder) when the
+ *             fault needs it, or the random-drop tree for loss without netem:
+ *             htb TC_MAJOR+1+slot: with class :1 (pass) and class :2 whose
+ *             leaf is a blackhole qdisc; a classic-BPF cls_bpf filter loads
+ *             SKF_AD_RANDOM and sends the chosen share of packets to :2
+ *     u32 filters on the root (prio 2*slot+1 for IPv4, 2*slot+2 for IPv6)
+ *       match the fault's destination prefixes and ports into its class; a
+ *       fault without prefixes or ports matches everything.
+ *
+ * Handle majors TC_MAJOR..TC_MAJOR+0x1ff are doorjam's mark; ifb devices are
+ * named TC_IFB_PREFIX<slot>. A root qdisc that is not doorjam's and not the
+ * kernel's default is never replaced unless force is given. The root qdisc
+ * (which takes every class, leaf and filter with it) and each ifb device are
+ * journaled before they are made. Swapping the default root for doorjam's
+ * htb uses CREATE|REPLACE, so there is no moment without a qdisc.
+ *
+ * Where the kernel has no sch_netem the netem leaf fails with a message
+ * naming sch_netem and code -ENOTSUP; it never degrades to a no-op.
+ */
+#ifndef DOORJAM_TC_H
+#define DOORJAM_TC_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "injector/route.h"
+
+struct journal;
+struct journal_rec;
+struct nl_msg;
+struct nl_ns;
+
+#define TC_MAJOR       0xd0a0u      /* root htb handle major; +1+slot for drop trees */
+#define TC_MAJOR_LAST  0xd1a0u      /* last major doorjam uses */
+#define TC_SLOTS       100u
+#define TC_IFB_PREFIX  "djifb"
+#define TC_PASS_BPS    10000000000ull  /* rate of the pass-through classes */
+
+/* Netem parameters; probabilities 0..1, times in microseconds. */
+struct tc_netem {
+	uint64_t delay_us, jitter_us;
+	double delay_corr;
+	char dist[16];            /* "", "uniform" (no table), "normal", "pareto", "paretonormal" */
+	double loss, loss_corr;
+	double duplicate, corrupt;
+	double reorder, reorder_corr;
+};
+
+struct tc_spec {
+	int ingress;              /* 0: egress (destination scoping); 1: ingress via ifb
+	                             (source scoping: the far end's prefix and port) */
+	const char *device;       /* NULL: every non-lo device with a route to the prefixes */
+	const struct route_prefix *pfx;
+	size_t npfx;
+	const uint16_t *ports;
+	size_t nports;
+	int use_netem;            /* netem leaf with the parameters below */
+	struct tc_netem netem;
+	uint64_t rate_bps;        /* 0: no bandwidth limit */
+	double bpf_loss;          /* > 0: random drop through cls_bpf (no netem needed) */
+};
+
+struct tc_fault;
+
+/*
+ * Make the fault described by spec in namespace nsfd. force: a foreign root
+ * qdisc may be replaced. Stores the applied fault in *out (tc_revert frees
+ * it). On failure nothing of it remains and err says why (the kernel's
+ * ext-ack text; -ENOTSUP naming sch_netem when netem is missing; -EBUSY for a
+ * foreign root qdisc).
+ */
+int tc_apply(int nsfd, struct journal *j, const struct tc_spec *spec, int force,
+	     struct tc_fault **out, struct err *err) __attribute__((warn_unused_result));
+
+/* Names of the devices the fault was put on, comma separated, into out. */
+char *tc_fault_devices(const struct tc_fault *f, char *out, size_t outlen);
+
+/* Undo tc_apply and free f. Accepts NULL. Returns 0 or the first error. */
+int tc_revert(struct tc_fault *f, struct err *err);
+
+/*
+ * The classic-BPF random-drop program for probability p (0..1) into prog
+ * (4 instructions of struct sock_filter, as raw bytes of 8 each). Exposed
+ * for unit tests. Returns the number of instructions.
+ */
+size_t tc_bpf_loss_prog(double p, void *prog, size_t cap);
+
+/* Probability 0..1 on the kernel's u32 scale (0xffffffff = 1). */
+uint32_t tc_prob_u32(double p);
+
+/*
+ * Load a netem distribution table ("normal", ...) from iproute2's folder into
+ * a heap array of int16 (caller frees). Returns the count, or negative with
+ * err set.
+ */
+int tc_dist_load(const char *name, int16_t **table, struct err *err)
+	__attribute__((warn_unused_result));
+
+/* recover: undo a JOURNAL_QDISC or JOURNAL_LINK record. */
+int tc_undo(struct nl_ns *nl, const struct journal_rec *r, int *absent, struct err *err)
+	__attribute__((warn_unused_result));
+
+/* recover: remove every qdisc with doorjam's handle majors and every ifb device of doorjam's. */
+int tc_sweep(struct nl_ns *nl, size_t *removed, struct err *err)
+	__attribute__((warn_unused_result));
+
+#endif
