@@ -274,27 +274,36 @@ static char *report_path(const char *tmpl, const char *name)
 static int write_report(const struct report_req *q, const struct run_result *res, int color)
 {
 	struct err e;
-	FILE *f;
 	char *path = report_path(q->path, res->scenario ? res->scenario : "scenario");
-	int rc, to_stdout = path && !strcmp(path, "-");
+	int rc, to_stdout;
 
 	if (!path)
 		return -ENOMEM;
-	f = to_stdout ? stdout : fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "doorjam: cannot write report %s: %s\n", path, strerror(errno));
-		free(path);
-		return -errno;
-	}
+	to_stdout = !strcmp(path, "-");
 	err_clear(&e);
-	if (!strcmp(q->format, "json"))
-		rc = report_json_write(res, f, &e);
-	else if (!strcmp(q->format, "junit"))
-		rc = report_junit_write(res, f, &e);
-	else
-		rc = report_term_write(res, f, to_stdout && color, &e);
-	if (!to_stdout && fclose(f) != 0 && !rc)
-		rc = err_errno(&e, errno, "close");
+	if (to_stdout) {
+		if (!strcmp(q->format, "json"))
+			rc = report_json_write(res, stdout, &e);
+		else if (!strcmp(q->format, "junit"))
+			rc = report_junit_write(res, stdout, &e);
+		else
+			rc = report_term_write(res, stdout, color ? REPORT_TERM_COLOR : 0, &e);
+		fflush(stdout);
+	} else if (!strcmp(q->format, "json")) {
+		rc = report_json_write_path(res, path, &e);
+	} else if (!strcmp(q->format, "junit")) {
+		rc = report_junit_write_path(res, path, &e);
+	} else {
+		FILE *f = fopen(path, "w");
+
+		if (!f) {
+			rc = err_errno(&e, errno, "cannot open");
+		} else {
+			rc = report_term_write(res, f, 0, &e);
+			if (fclose(f) != 0 && !rc)
+				rc = err_errno(&e, errno, "close");
+		}
+	}
 	if (rc)
 		fprintf(stderr, "doorjam: writing %s report %s: %s\n", q->format, path, e.msg);
 	else if (!to_stdout)
@@ -320,7 +329,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+r:s:t:qv", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:s:t:qv", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': {
 			char *colon = strchr(optarg, ':');
@@ -417,7 +426,7 @@ static int cmd_run(int argc, char **argv)
 		struct diags d;
 		struct err e;
 		size_t k;
-		int rc, code, term_to_stdout = 0;
+		int rc, code, term_to_stdout = 0, code_io = 0;
 
 		diags_init(&d);
 		if (scenario_load(argv[i], &sc, &d)) {
@@ -435,12 +444,14 @@ static int cmd_run(int argc, char **argv)
 		for (k = 0; res && k < c.nreports; k++) {
 			if (!strcmp(c.reports[k].format, "term") && !strcmp(c.reports[k].path, "-"))
 				term_to_stdout = 1;
-			write_report(&c.reports[k], res, main_color(stdout));
+			if (write_report(&c.reports[k], res, main_color(stdout)) && code_io == 0)
+				code_io = 1;
 		}
 		if (res && !term_to_stdout) {
 			struct report_req q = { (char *)"term", (char *)"-" };
 
-			write_report(&q, res, main_color(stdout));
+			if (write_report(&q, res, main_color(stdout)))
+				code_io = 1;
 		}
 		if (rc == RUN_REFUSED)
 			code = EXIT_REFUSED;
@@ -450,6 +461,8 @@ static int cmd_run(int argc, char **argv)
 			code = verdict_exit_code(res->verdict);
 		if (res && res->interrupted && code == EXIT_PASS)
 			code = EXIT_FAIL;
+		if (code_io && code == EXIT_PASS)
+			code = EXIT_FAIL;  /* a report that could not be written fails the run */
 		/* the most serious code wins: refused > inconclusive > fail > pass */
 		if (code == EXIT_REFUSED || (code == EXIT_INCONCLUSIVE && worst != EXIT_REFUSED) ||
 		    (code == EXIT_FAIL && worst == EXIT_PASS))

@@ -197,6 +197,25 @@ static void run_fault_on_timer(struct loop *l, void *arg)
 
 /* ---- flows ---- */
 
+/* The baseline is over and drained: go on to the fault phase, or stop. */
+static void run_baseline_done(struct run *r)
+{
+	size_t i, k;
+	int broken = 0;
+
+	for (i = 0; i < r->sc->nflows; i++)
+		for (k = 0; k < r->res->flows[i].nruns; k++)
+			if (r->res->flows[i].runs[k].outcome >= OUTCOME_ERROR)
+				broken = 1;
+	r->res->phase_end_ms[PHASE_BASELINE] = run_ms(r);
+	if (broken && !r->o->keep_going) {
+		log_error("a flow failed before any fault: the scenario is inconclusive");
+		run_finish(r);
+		return;
+	}
+	run_phase_start(r, PHASE_FAULT);
+}
+
 static void run_flow_done(void *arg, const struct driver_outcome *o)
 {
 	struct run_flow *rf = arg;
@@ -224,24 +243,10 @@ static void run_flow_done(void *arg, const struct driver_outcome *o)
 		rf->passed_since_lift = 1;
 	if (r->draining && driver_active(r->driver) == 0) {
 		r->draining = 0;
-		if (r->phase == PHASE_BASELINE) {
-			size_t i, k;
-			int broken = 0;
-
-			for (i = 0; i < r->sc->nflows; i++)
-				for (k = 0; k < r->res->flows[i].nruns; k++)
-					if (r->res->flows[i].runs[k].outcome >= OUTCOME_ERROR)
-						broken = 1;
-			r->res->phase_end_ms[PHASE_BASELINE] = run_ms(r);
-			if (broken && !r->o->keep_going) {
-				log_error("a flow failed before any fault: the scenario is inconclusive");
-				run_finish(r);
-				return;
-			}
-			run_phase_start(r, PHASE_FAULT);
-		} else {
+		if (r->phase == PHASE_BASELINE)
+			run_baseline_done(r);
+		else
 			run_finish(r);
-		}
 	} else if (r->phase == PHASE_RECOVERY && !r->draining) {
 		size_t i;
 		int all = 1;
@@ -313,12 +318,8 @@ static void run_phase_over(struct loop *l, void *arg)
 		log_info("baseline over; waiting for runs in flight");
 		r->draining = 1;
 		if (driver_active(r->driver) == 0) {
-			struct driver_outcome none;
-
-			(void)none;
 			r->draining = 0;
-			r->res->phase_end_ms[PHASE_BASELINE] = run_ms(r);
-			run_phase_start(r, PHASE_FAULT);
+			run_baseline_done(r);
 		}
 		break;
 	case PHASE_FAULT:

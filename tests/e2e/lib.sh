@@ -50,7 +50,7 @@ set_mode() {  # PORT PATH MODE
 
 # jq-like read of a JSON file with a JavaScript expression over `r`
 jget() {  # FILE EXPR
-  node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); const v=($2); console.log(typeof v==='object'?JSON.stringify(v):String(v));" "$1"
+  node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); const v=eval(process.argv[2]); console.log(typeof v==='object'?JSON.stringify(v):String(v));" "$1" "$2"
 }
 
 check() {  # DESCRIPTION GOT WANT

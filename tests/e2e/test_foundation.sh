@@ -9,22 +9,22 @@ cd "$ROOT"
 DJ=./doorjam
 [ -x "$B/doorjam" ] && DJ=$B/doorjam
 
-start_anvil 18545
-start_testsrv 18080
+start_anvil 28545
+start_testsrv 28080
 
 echo "validate"
-$DJ validate examples/quickstart/scenario.json > "$TMP/v.out" 2>&1
+$DJ validate tests/e2e/data/basic.json > "$TMP/v.out" 2>&1
 check "a valid scenario validates (exit 0)" "$?" 0
 $DJ validate tests/data/invalid/many-errors.json > "$TMP/v.out" 2>&1
 check "an invalid scenario exits 2" "$?" 2
 check "every error is listed" "$(grep -c '^tests/data/invalid/many-errors.json:[0-9]*:[0-9]*: /' "$TMP/v.out")" 7
 check_cmd "errors carry file:line:col and pointer" grep -q '^tests/data/invalid/many-errors.json:5:47: /schedule/recovery: ' "$TMP/v.out"
-$DJ plan examples/quickstart/scenario.json > "$TMP/plan.out" 2>&1
+$DJ plan tests/e2e/data/basic.json > "$TMP/plan.out" 2>&1
 check "plan exits 0" "$?" 0
 check_cmd "plan shows the phases" grep -q 'recovery' "$TMP/plan.out"
 
 echo "run: all flows pass"
-$DJ run examples/quickstart/scenario.json --quiet --seed 7 \
+$DJ run tests/e2e/data/basic.json --quiet --seed 7 \
   --report json:"$TMP/ok.json" --report junit:"$TMP/ok.xml" > "$TMP/ok.out" 2>&1
 check "exit code 0 when every expectation holds" "$?" 0
 check "report verdict" "$(jget "$TMP/ok.json" 'r.verdict')" pass
@@ -44,11 +44,11 @@ $DJ run tests/e2e/data/flip.json --quiet --report json:"$TMP/flip.json" \
   --report junit:"$TMP/flip.xml" > "$TMP/flip.out" 2>&1 &
 djpid=$!
 sleep 2.5   # baseline (1.5 s) is over and drained: the fault phase is on
-set_mode 18080 /balance wrong
-set_mode 18080 /price error
+set_mode 28080 /balance wrong
+set_mode 28080 /price error
 sleep 2.5
-set_mode 18080 /balance ok
-set_mode 18080 /price ok
+set_mode 28080 /balance ok
+set_mode 28080 /price ok
 wait $djpid
 check "exit code 1 when an expectation fails" "$?" 1
 check "scenario verdict" "$(jget "$TMP/flip.json" 'r.verdict')" fail
@@ -66,15 +66,15 @@ check "chain-head unaffected" "$(jget "$TMP/flip.json" 'r.flows.find(f=>f.name==
 check_cmd "JUnit names the broken flow" grep -q '<failure' "$TMP/flip.xml"
 
 echo "run: a flow broken before any fault makes the scenario inconclusive"
-set_mode 18080 /price error
-$DJ run examples/quickstart/scenario.json --quiet --report json:"$TMP/inc.json" > "$TMP/inc.out" 2>&1
+set_mode 28080 /price error
+$DJ run tests/e2e/data/basic.json --quiet --report json:"$TMP/inc.json" > "$TMP/inc.out" 2>&1
 check "exit code 4" "$?" 4
 check "verdict inconclusive" "$(jget "$TMP/inc.json" 'r.verdict')" inconclusive
 check "no fault phase ran" "$(jget "$TMP/inc.json" 'r.flows[0].phases.fault.runs')" 0
-set_mode 18080 /price ok
+set_mode 28080 /price ok
 
 echo "run: SIGINT stops the run and still writes the report"
-$DJ run examples/quickstart/scenario.json --quiet --report json:"$TMP/int.json" > "$TMP/int.out" 2>&1 &
+$DJ run tests/e2e/data/basic.json --quiet --report json:"$TMP/int.json" > "$TMP/int.out" 2>&1 &
 djpid=$!
 sleep 3
 kill -INT $djpid
@@ -85,7 +85,7 @@ check "report marked interrupted" "$(jget "$TMP/int.json" 'r.interrupted')" true
 echo "run: invalid input runs nothing"
 $DJ run tests/data/invalid/bad-duration.json > "$TMP/bad.out" 2>&1
 check "exit code 2" "$?" 2
-$DJ run --report xml:x examples/quickstart/scenario.json > "$TMP/bad.out" 2>&1
+$DJ run --report xml:x tests/e2e/data/basic.json > "$TMP/bad.out" 2>&1
 check "unknown report format exits 2" "$?" 2
 
 finish
