@@ -396,6 +396,8 @@ static char *describe_no_recovery(const struct flow_result *f, uint64_t lift_ms)
 {
 	const struct phase_stats *st = &f->phases[PHASE_RECOVERY];
 
+	if (lift_ms == UINT64_MAX)
+		return strf("the faults were never lifted, so recovery was never observed");
 	if (!f->recovery_runs)
 		return strf("no run started after the faults lifted at %llu ms, so recovery "
 			    "was never observed", (unsigned long long)lift_ms);
