@@ -23,6 +23,7 @@ struct run_result *result_new(size_t nflows, size_t nfaults)
 
 	if (!r)
 		return NULL;
+	r->lift_ms = UINT64_MAX;
 	if (nflows) {
 		r->flows = calloc(nflows, sizeof(*r->flows));
 		if (!r->flows)

@@ -112,7 +112,8 @@ struct run_result {
 	uint64_t duration_ms;
 	uint64_t phase_start_ms[PHASE_COUNT];  /* since the run started */
 	uint64_t phase_end_ms[PHASE_COUNT];
-	uint64_t lift_ms;        /* when the last fault was lifted (recovery start) */
+	uint64_t lift_ms;        /* when the last fault was lifted (recovery start);
+	                            UINT64_MAX (result_new's value) until then */
 	int interrupted;         /* stopped by a signal */
 	char *error;             /* the run could not complete (lab, apply...), or NULL */
 	struct flow_result *flows;
@@ -128,7 +129,12 @@ struct run_result {
 #define RESULT_MAX_RUNS   (1u << 20)  /* per flow */
 #define RESULT_MAX_EVENTS (1u << 17)  /* per run */
 
-/* Allocate a result with nflows flows and nfaults faults (zeroed). NULL if out of memory. */
+/*
+ * Allocate a result with nflows flows and nfaults faults, all zeroed except
+ * lift_ms = UINT64_MAX (faults not lifted yet, so a run interrupted before
+ * the recovery phase never counts as recovered). NULL if out of memory.
+ * Free with result_free.
+ */
 struct run_result *result_new(size_t nflows, size_t nfaults);
 void result_free(struct run_result *r);
 

@@ -305,6 +305,32 @@ static void test_no_runs_in_recovery(void **state)
 	result_free(r);
 }
 
+/* Interrupted in the fault phase: lift_ms keeps result_new's "never". */
+static void test_interrupted_before_lift(void **state)
+{
+	struct run_result *r = result_new(1, 0);
+	struct flow_result *f;
+
+	(void)state;
+	assert_non_null(r);
+	assert_true(r->lift_ms == UINT64_MAX);
+	f = &r->flows[0];
+	f->expect = RESULT_EXPECT_RECOVER;
+	f->expect_within_us = 60000000;
+	r->interrupted = 1;
+	good_baseline(f);
+	add(f, 10000, 1000, PHASE_FAULT, OUTCOME_ERROR, "HTTP 503");
+	add(f, 12000, 1000, PHASE_FAULT, OUTCOME_OK, NULL);
+	result_finish(r);
+	assert_false(f->recovered);
+	assert_int_equal(f->recovery_runs, 0);
+	assert_int_equal(f->verdict, VERDICT_FAIL);
+	assert_string_equal(f->reason, "the faults were never lifted, so recovery was never "
+			    "observed");
+	assert_int_equal(r->verdict, VERDICT_FAIL);
+	result_free(r);
+}
+
 static void test_fail_clean(void **state)
 {
 	struct run_result *r = one_flow(RESULT_EXPECT_FAIL_CLEAN, 0);
@@ -497,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_degrade),
 		cmocka_unit_test(test_degrade_without_recovery_fails),
 		cmocka_unit_test(test_no_runs_in_recovery),
+		cmocka_unit_test(test_interrupted_before_lift),
 		cmocka_unit_test(test_fail_clean),
 		cmocka_unit_test(test_recover_deadline_just_met),
 		cmocka_unit_test(test_recover_deadline_just_missed),
