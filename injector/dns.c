@@ -650,7 +650,8 @@ static int dns_answer_zone(struct dns_query *qr)
 
 	if (!e)
 		return -ENOENT;
-	qr->action = "zone";
+	if (!qr->rule)
+		qr->action = "zone";
 	while (e && e->cname && qr->q.qtype != DNSMSG_TYPE_CNAME && hops < DNS_CNAME_HOPS) {
 		memset(&rrs[n], 0, sizeof(rrs[n]));
 		rrs[n].owner = owner;

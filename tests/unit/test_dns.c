@@ -1,0 +1,560 @@
+/*
+ * Unit tests for injector/dns and runner/fault_dns: rule selection, seeded
+ * probability, rule add/delete, the "dns" block and fault validation with
+ * their JSON pointers, and a few real queries over loopback UDP and TCP
+ * (127.0.0.1, port chosen by the kernel) driven through the event loop.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/loop.h"
+#include "injector/dns.h"
+#include "injector/dnsmsg.h"
+#include "runner/check.h"
+#include "runner/fault.h"
+#include "runner/fault_dns.h"
+
+struct fixture {
+	struct loop *l;
+	struct dns_server *s;
+	struct dns_config cfg;
+	struct sockaddr_storage listen;
+	struct dns_zone_entry zone[2];
+	uint8_t v4[1][4];
+	int nlog;
+	char last_action[32];
+	char last_answer[128];
+	int last_rule;
+};
+
+static void fixture_log(const struct dns_log_entry *e, void *arg)
+{
+	struct fixture *f = arg;
+
+	f->nlog++;
+	f->last_rule = e->rule;
+	snprintf(f->last_action, sizeof(f->last_action), "%s", e->action);
+	snprintf(f->last_answer, sizeof(f->last_answer), "%s", e->answer);
+}
+
+static struct fixture *fixture_new(uint64_t seed)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct err e;
+
+	assert_non_null(f);
+	f->l = loop_new(&e);
+	assert_non_null(f->l);
+	assert_int_equal(dns_addr_parse("127.0.0.1:0", 53, &f->listen, &e), 0);
+	memcpy(f->v4[0], "\x0a\x4d\x01\x0a", 4);
+	f->zone[0].name = (char *)"rpc-a.example";
+	f->zone[0].v4 = f->v4;
+	f->zone[0].nv4 = 1;
+	f->zone[1].name = (char *)"alias.example";
+	f->zone[1].cname = (char *)"rpc-a.example";
+	f->cfg.listen = &f->listen;
+	f->cfg.nlisten = 1;
+	f->cfg.zone = f->zone;
+	f->cfg.nzone = 2;
+	f->cfg.ttl = 60;
+	f->cfg.seed = seed;
+	f->s = dns_server_new(f->l, &f->cfg, &e);
+	if (!f->s)
+		fail_msg("dns_server_new: %s", e.msg);
+	dns_server_set_log(f->s, fixture_log, f);
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	dns_server_free(f->s);
+	loop_free(f->l);
+	free(f);
+}
+
+static int add_rule(struct fixture *f, enum dns_action a, const char *pattern, double p,
+		    const uint16_t *types, size_t ntypes)
+{
+	const char *names[1] = { pattern };
+	struct dns_rule r;
+	struct err e;
+	int id;
+
+	memset(&r, 0, sizeof(r));
+	r.action = a;
+	r.names = names;
+	r.nnames = 1;
+	r.types = types;
+	r.ntypes = ntypes;
+	r.probability = p;
+	r.ttl = 30;
+	r.delay_us = 50000;
+	id = dns_server_rule_add(f->s, &r, &e);
+	if (id <= 0)
+		fail_msg("rule_add: %s", e.msg);
+	return id;
+}
+
+static void test_rule_selection(void **state)
+{
+	struct fixture *f = fixture_new(1);
+	const uint16_t aaaa[] = { DNSMSG_TYPE_AAAA };
+	int nx, sf, tc, typed;
+
+	(void)state;
+	nx = add_rule(f, DNS_ACTION_NXDOMAIN, "*.use1.example", 1.0, NULL, 0);
+	sf = add_rule(f, DNS_ACTION_SERVFAIL, "*.example", 1.0, NULL, 0);
+	tc = add_rule(f, DNS_ACTION_TRUNCATE, "tc.test", 1.0, NULL, 0);
+	typed = add_rule(f, DNS_ACTION_REFUSED, "Only.AAAA.test", 1.0, aaaa, 1);
+	/* First match in the order added. */
+	assert_int_equal(dns_server_rule_pick(f->s, "rpc.use1.example", 1, 0, 0), nx);
+	assert_int_equal(dns_server_rule_pick(f->s, "a.b.use1.example", 28, 0, 0), nx);
+	/* Label boundaries: use1.example itself falls to the next rule. */
+	assert_int_equal(dns_server_rule_pick(f->s, "use1.example", 1, 0, 0), sf);
+	assert_int_equal(dns_server_rule_pick(f->s, "baduse1.example", 1, 0, 0), sf);
+	assert_int_equal(dns_server_rule_pick(f->s, "example", 1, 0, 0), 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "example.org", 1, 0, 0), 0);
+	/* Truncation applies to UDP only. */
+	assert_int_equal(dns_server_rule_pick(f->s, "tc.test", 1, 0, 0), tc);
+	assert_int_equal(dns_server_rule_pick(f->s, "tc.test", 1, 1, 0), 0);
+	/* Type filter, and patterns are case-insensitive (stored canonical). */
+	assert_int_equal(dns_server_rule_pick(f->s, "only.aaaa.test", DNSMSG_TYPE_A, 0, 0), 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "only.aaaa.test", DNSMSG_TYPE_AAAA, 0, 0),
+			 typed);
+	/* Delete: the next rule takes over; deleting twice fails. */
+	assert_int_equal(dns_server_rule_del(f->s, nx), 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "rpc.use1.example", 1, 0, 0), sf);
+	assert_int_equal(dns_server_rule_del(f->s, nx), -ENOENT);
+	fixture_free(f);
+}
+
+static void test_rule_window_and_bad(void **state)
+{
+	struct fixture *f = fixture_new(1);
+	const char *names[1] = { "w.test" };
+	const char *bad[1] = { "a..b" };
+	struct dns_rule r;
+	struct err e;
+	int id;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.action = DNS_ACTION_SERVFAIL;
+	r.names = names;
+	r.nnames = 1;
+	r.probability = 1.0;
+	r.not_before_us = 1000;
+	r.not_after_us = 2000;
+	id = dns_server_rule_add(f->s, &r, &e);
+	assert_true(id > 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "w.test", 1, 0, 999), 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "w.test", 1, 0, 1000), id);
+	assert_int_equal(dns_server_rule_pick(f->s, "w.test", 1, 0, 2000), 0);
+	r.names = bad;
+	assert_int_equal(dns_server_rule_add(f->s, &r, &e), -EINVAL);
+	r.names = names;
+	r.action = DNS_ACTION_REDIRECT;
+	assert_int_equal(dns_server_rule_add(f->s, &r, &e), -EINVAL);
+	r.action = DNS_ACTION_SERVFAIL;
+	r.probability = 1.5;
+	assert_int_equal(dns_server_rule_add(f->s, &r, &e), -EINVAL);
+	fixture_free(f);
+}
+
+/* Hits of a 30% rule over 2000 queries, as a bit string. */
+static void draws(uint64_t seed, char *out, size_t n)
+{
+	struct fixture *f = fixture_new(seed);
+	size_t i;
+	int id = add_rule(f, DNS_ACTION_SERVFAIL, "*.p.test", 0.3, NULL, 0);
+
+	for (i = 0; i < n; i++)
+		out[i] = dns_server_rule_pick(f->s, "x.p.test", 1, 0, 0) == id ? '1' : '0';
+	out[n] = '\0';
+	fixture_free(f);
+}
+
+static void test_probability_seeded(void **state)
+{
+	char a[2001], b[2001], c[2001];
+	size_t i, hits = 0;
+
+	(void)state;
+	draws(42, a, 2000);
+	draws(42, b, 2000);
+	draws(43, c, 2000);
+	assert_string_equal(a, b);           /* same seed, same choices */
+	assert_string_not_equal(a, c);       /* another seed, other choices */
+	for (i = 0; i < 2000; i++)
+		hits += a[i] == '1';
+	/* 600 expected; the seed makes this exact, the bounds say it is 30%. */
+	assert_in_range(hits, 540, 660);
+}
+
+/* ---- real queries through the loop ---- */
+
+static size_t make_query(uint8_t *q, uint16_t id, const char *name, uint16_t type)
+{
+	struct err e;
+	int n;
+
+	memset(q, 0, 12);
+	q[0] = (uint8_t)(id >> 8);
+	q[1] = (uint8_t)id;
+	q[2] = 0x01;
+	q[5] = 1;
+	n = dnsmsg_name_encode(name, q + 12, 255, &e);
+	assert_true(n > 0);
+	q[12 + n] = (uint8_t)(type >> 8);
+	q[13 + n] = (uint8_t)type;
+	q[14 + n] = 0;
+	q[15 + n] = 1;
+	return 16 + (size_t)n;
+}
+
+/* Send one query over UDP, run the loop until an answer arrives or max_us. */
+static ssize_t udp_ask(struct fixture *f, const char *name, uint16_t type, uint8_t *out,
+		       size_t cap, uint64_t max_us, uint64_t *took)
+{
+	struct sockaddr_storage a;
+	uint8_t q[300];
+	size_t ql = make_query(q, 0x4242, name, type);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	uint64_t t0 = loop_now_us();
+	ssize_t n = -1;
+
+	assert_true(fd >= 0);
+	assert_int_equal(dns_server_addr(f->s, 0, &a), 0);
+	assert_true(sendto(fd, q, ql, 0, (struct sockaddr *)&a, sizeof(struct sockaddr_in)) > 0);
+	while (loop_now_us() - t0 < max_us) {
+		assert_int_equal(loop_once(f->l, 10000), 0);
+		n = recv(fd, out, cap, 0);
+		if (n >= 0)
+			break;
+	}
+	*took = loop_now_us() - t0;
+	close(fd);
+	return n;
+}
+
+static void test_udp_answers(void **state)
+{
+	struct fixture *f = fixture_new(7);
+	uint8_t out[1500];
+	char sum[128];
+	uint64_t took;
+	ssize_t n;
+
+	(void)state;
+	n = udp_ask(f, "RPC-A.example", DNSMSG_TYPE_A, out, sizeof(out), 1000000, &took);
+	assert_true(n > 0);
+	assert_string_equal(dnsmsg_summary(out, (size_t)n, sum, sizeof(sum)), "NOERROR A 10.77.1.10");
+	n = udp_ask(f, "alias.example", DNSMSG_TYPE_A, out, sizeof(out), 1000000, &took);
+	assert_string_equal(dnsmsg_summary(out, (size_t)n, sum, sizeof(sum)),
+			    "NOERROR CNAME rpc-a.example A 10.77.1.10");
+	n = udp_ask(f, "rpc-a.example", DNSMSG_TYPE_AAAA, out, sizeof(out), 1000000, &took);
+	assert_string_equal(dnsmsg_summary(out, (size_t)n, sum, sizeof(sum)),
+			    "NOERROR (no records)");
+	/* Not in the zone, no upstream: REFUSED, never forwarded. */
+	n = udp_ask(f, "www.example.org", DNSMSG_TYPE_A, out, sizeof(out), 1000000, &took);
+	assert_string_equal(dnsmsg_summary(out, (size_t)n, sum, sizeof(sum)), "REFUSED");
+	assert_string_equal(f->last_action, "refused");
+	/* A rule on a zone name wins over the zone. */
+	add_rule(f, DNS_ACTION_SINKHOLE, "rpc-a.example", 1.0, NULL, 0);
+	n = udp_ask(f, "rpc-a.example", DNSMSG_TYPE_A, out, sizeof(out), 1000000, &took);
+	assert_string_equal(dnsmsg_summary(out, (size_t)n, sum, sizeof(sum)), "NOERROR A 0.0.0.0");
+	assert_string_equal(f->last_action, "sinkhole");
+	assert_true(f->last_rule > 0);
+	fixture_free(f);
+}
+
+static void test_udp_delay_timeout_and_response(void **state)
+{
+	struct fixture *f = fixture_new(7);
+	uint8_t out[1500], resp[64];
+	struct sockaddr_storage a;
+	uint64_t took;
+	ssize_t n;
+	int fd, logs;
+
+	(void)state;
+	add_rule(f, DNS_ACTION_DELAY, "rpc-a.example", 1.0, NULL, 0);
+	add_rule(f, DNS_ACTION_TIMEOUT, "gone.example", 1.0, NULL, 0);
+	n = udp_ask(f, "rpc-a.example", DNSMSG_TYPE_A, out, sizeof(out), 1000000, &took);
+	assert_true(n > 0);
+	assert_true(took >= 50000);           /* answered no earlier than the delay */
+	assert_string_equal(f->last_action, "delay");
+	n = udp_ask(f, "gone.example", DNSMSG_TYPE_A, out, sizeof(out), 200000, &took);
+	assert_true(n < 0);
+	assert_string_equal(f->last_answer, "no answer");
+	/* A response (QR set) is never answered and not logged as a query. */
+	logs = f->nlog;
+	memcpy(resp, "\x00\x01\x81\x80\x00\x00\x00\x00\x00\x00\x00\x00", 12);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(dns_server_addr(f->s, 0, &a), 0);
+	assert_true(sendto(fd, resp, 12, 0, (struct sockaddr *)&a, sizeof(struct sockaddr_in)) > 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(loop_once(f->l, 5000), 0);
+	assert_true(recv(fd, out, sizeof(out), 0) < 0);
+	assert_int_equal(f->nlog, logs);
+	/* Garbage with a query header gets FORMERR. */
+	memcpy(resp, "\x00\x02\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0\x0c", 14);
+	assert_true(sendto(fd, resp, 14, 0, (struct sockaddr *)&a, sizeof(struct sockaddr_in)) > 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(loop_once(f->l, 5000), 0);
+	n = recv(fd, out, sizeof(out), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(out[3] & 0xf, DNSMSG_RCODE_FORMERR);
+	close(fd);
+	fixture_free(f);
+}
+
+static void test_tcp_framing(void **state)
+{
+	struct fixture *f = fixture_new(7);
+	struct sockaddr_storage a;
+	uint8_t buf[1024], q[300];
+	size_t ql, got = 0, i;
+	int fd;
+
+	(void)state;
+	assert_int_equal(dns_server_addr(f->s, 0, &a), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(struct sockaddr_in)), 0);
+	/* Two queries in one write: two framed answers. */
+	ql = make_query(q + 2, 1, "rpc-a.example", DNSMSG_TYPE_A);
+	q[0] = 0;
+	q[1] = (uint8_t)ql;
+	memcpy(buf, q, ql + 2);
+	memcpy(buf + ql + 2, q, ql + 2);
+	buf[ql + 2 + 3] = 2;                  /* second ID */
+	assert_int_equal(write(fd, buf, 2 * (ql + 2)), (ssize_t)(2 * (ql + 2)));
+	for (i = 0; i < 50 && got < 2 * (ql + 2 + 16); i++) {
+		ssize_t n;
+
+		assert_int_equal(loop_once(f->l, 10000), 0);
+		n = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, 2 * (2 + ql + 16));
+	assert_int_equal(buf[2 + 1], 1);
+	assert_int_equal(buf[2 + ql + 16 + 2 + 1], 2);
+	/* A frame shorter than a header closes the connection. */
+	assert_int_equal(write(fd, "\x00\x05hello", 7), 7);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(loop_once(f->l, 5000), 0);
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(fd);
+	fixture_free(f);
+}
+
+/* ---- the "dns" block and fault validation ---- */
+
+static int count_diag(struct diags *d, const char *ptr)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].ptr, ptr))
+			n++;
+	return n;
+}
+
+static void test_config_check(void **state)
+{
+	const char *text =
+		"{\"listen\": [\"127.0.0.1:5353\", \"nowhere:53\"], \"zone\": {\"a.example\": "
+		"[\"10.0.0.1\", \"bogus\"], \"b.example\": \"a.example\", \"c..example\": \"1.2.3.4\"}, "
+		"\"ttl\": \"1500ms\", \"upstreams\": [\"[::1]:53\"], \"tcp_idle\": \"2x\", \"colour\": 1}";
+	json_t *obj = json_loads(text, 0, NULL);
+	struct diags d;
+	struct check c;
+
+	(void)state;
+	assert_non_null(obj);
+	diags_init(&d);
+	check_init(&c, "t.json", text, strlen(text), &d);
+	assert_int_equal(fault_dns_config_check(&c, obj, "/dns"), -1);
+	assert_int_equal(count_diag(&d, "/dns/listen/1"), 1);
+	assert_int_equal(count_diag(&d, "/dns/zone/a.example/1"), 1);
+	assert_int_equal(count_diag(&d, "/dns/zone/c..example"), 1);
+	assert_int_equal(count_diag(&d, "/dns/ttl"), 1);
+	assert_int_equal(count_diag(&d, "/dns/tcp_idle"), 1);
+	assert_int_equal(count_diag(&d, "/dns/colour"), 1);
+	assert_int_equal(count_diag(&d, "/dns/zone/b.example"), 0);   /* a CNAME */
+	assert_int_equal(count_diag(&d, "/dns/upstreams/0"), 0);
+	diags_cleanup(&d);
+	json_decref(obj);
+}
+
+static void test_config_build(void **state)
+{
+	json_t *obj = json_loads("{\"listen\": \"[::1]:5300\", \"netns\": \"lab-dns\", \"zone\": "
+				 "{\"A.Example.\": [\"10.0.0.1\", \"fd00::2\"], \"b.example\": "
+				 "\"A.example\"}, \"upstreams\": [\"10.77.0.1\"], \"ttl\": 5}", 0,
+				 NULL);
+	struct dns_config *cfg = NULL;
+	struct err e;
+	size_t i, ia = 9;
+
+	(void)state;
+	assert_int_equal(fault_dns_config_build(obj, 99, &cfg, &e), 0);
+	assert_int_equal(cfg->nlisten, 1);
+	assert_int_equal(cfg->listen[0].ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&cfg->listen[0])->sin6_port), 5300);
+	assert_string_equal(cfg->netns, "lab-dns");
+	assert_int_equal(cfg->nupstreams, 1);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&cfg->upstreams[0])->sin_port), 53);
+	assert_int_equal(cfg->ttl, 5);
+	assert_int_equal(cfg->seed, 99);
+	assert_int_equal(cfg->nzone, 2);
+	for (i = 0; i < 2; i++)
+		if (!strcmp(cfg->zone[i].name, "a.example"))
+			ia = i;
+	assert_true(ia < 2);
+	assert_int_equal(cfg->zone[ia].nv4, 1);
+	assert_int_equal(cfg->zone[ia].nv6, 1);
+	assert_string_equal(cfg->zone[1 - ia].cname, "a.example");
+	dns_config_free(cfg);
+	json_decref(obj);
+	obj = json_loads("{\"zone\": {}}", 0, NULL);
+	assert_int_equal(fault_dns_config_build(obj, 1, &cfg, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "listen"));
+	json_decref(obj);
+}
+
+static int validate(const char *kind, const char *text, struct diags *d, void **params)
+{
+	const struct fault_ops *ops = fault_lookup(kind);
+	json_t *obj = json_loads(text, 0, NULL);
+	struct check c;
+	int rc;
+
+	assert_non_null(ops);
+	assert_non_null(obj);
+	check_init(&c, "t.json", text, strlen(text), d);
+	*params = NULL;
+	rc = ops->validate(&c, NULL, obj, "/faults/0", params);
+	json_decref(obj);
+	return rc;
+}
+
+static void test_fault_validate(void **state)
+{
+	struct diags d;
+	void *p;
+
+	(void)state;
+	diags_init(&d);
+	assert_int_equal(validate("dns.servfail", "{\"types\": [\"A\", \"BOGUS\"]}", &d, &p), -1);
+	assert_int_equal(count_diag(&d, "/faults/0"), 1);          /* no names, no region */
+	assert_int_equal(count_diag(&d, "/faults/0/types/1"), 1);
+	assert_int_equal(validate("dns.nxdomain", "{\"names\": [\"ok.example\", \"x.*.example\"], "
+				  "\"probability\": 2, \"ttl\": -1}", &d, &p), -1);
+	assert_int_equal(count_diag(&d, "/faults/0/names/1"), 1);
+	assert_int_equal(count_diag(&d, "/faults/0/probability"), 1);
+	assert_int_equal(count_diag(&d, "/faults/0/ttl"), 1);
+	/* A missing required key is reported at the fault, naming the key. */
+	assert_int_equal(validate("dns.redirect", "{\"names\": \"a.example\"}", &d, &p), -1);
+	assert_int_equal(count_diag(&d, "/faults/0"), 2);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "\"address\""));
+	assert_int_equal(validate("dns.redirect", "{\"names\": \"a.example\", \"address\": "
+				  "\"not-an-ip\"}", &d, &p), -1);
+	assert_int_equal(count_diag(&d, "/faults/0/address"), 1);
+	assert_int_equal(validate("dns.delay", "{\"names\": \"a.example\"}", &d, &p), -1);
+	assert_int_equal(count_diag(&d, "/faults/0"), 3);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "\"delay\""));
+	assert_int_equal(validate("dns.delay", "{\"names\": \"a.example\", \"delay\": \"0\"}",
+				  &d, &p), -1);
+	assert_int_equal(count_diag(&d, "/faults/0/delay"), 1);
+	/* A valid one yields params. */
+	assert_int_equal(validate("dns.truncate", "{\"names\": \"*.example\", \"probability\": "
+				  "\"50%\"}", &d, &p), 0);
+	assert_non_null(p);
+	fault_lookup("dns.truncate")->free_params(p);
+	diags_cleanup(&d);
+}
+
+static void test_fault_apply_revert(void **state)
+{
+	struct fixture *f = fixture_new(3);
+	const struct fault_ops *ops = fault_lookup("dns.redirect");
+	struct fault_env env;
+	struct fault flt;
+	struct diags d;
+	struct err e;
+
+	(void)state;
+	diags_init(&d);
+	memset(&flt, 0, sizeof(flt));
+	memset(&env, 0, sizeof(env));
+	flt.ops = ops;
+	assert_int_equal(validate("dns.redirect", "{\"names\": [\"*.use1.example\"], \"types\": "
+				  "\"A\", \"address\": [\"10.9.9.9\", \"fd00::9\"], \"ttl\": \"1m\"}",
+				  &d, &flt.params), 0);
+	assert_int_equal(d.n, 0);
+	/* Without a server, apply says why. */
+	assert_int_equal(ops->apply(&env, &flt, &e), -ENOENT);
+	env.loop = f->l;
+	env.dns = f->s;
+	assert_int_equal(ops->apply(&env, &flt, &e), 0);
+	assert_true(dns_server_rule_pick(f->s, "rpc.use1.example", DNSMSG_TYPE_A, 0, 0) > 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "rpc.use1.example", DNSMSG_TYPE_AAAA, 0, 0), 0);
+	assert_int_equal(ops->revert(&env, &flt, &e), 0);
+	assert_int_equal(dns_server_rule_pick(f->s, "rpc.use1.example", DNSMSG_TYPE_A, 0, 0), 0);
+	ops->free_params(flt.params);
+	diags_cleanup(&d);
+	fixture_free(f);
+}
+
+static void test_kinds_registered(void **state)
+{
+	static const char *const kinds[] = { "dns.nxdomain", "dns.servfail", "dns.refused",
+					     "dns.timeout", "dns.sinkhole", "dns.redirect",
+					     "dns.delay", "dns.truncate" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const struct fault_ops *ops = fault_lookup(kinds[i]);
+
+		assert_non_null(ops);
+		assert_true(ops->needs & FAULT_NEEDS_DNS);
+		assert_non_null(ops->validate);
+		assert_non_null(ops->apply);
+		assert_non_null(ops->revert);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rule_selection),
+		cmocka_unit_test(test_rule_window_and_bad),
+		cmocka_unit_test(test_probability_seeded),
+		cmocka_unit_test(test_udp_answers),
+		cmocka_unit_test(test_udp_delay_timeout_and_response),
+		cmocka_unit_test(test_tcp_framing),
+		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_config_build),
+		cmocka_unit_test(test_fault_validate),
+		cmocka_unit_test(test_fault_apply_revert),
+		cmocka_unit_test(test_kinds_registered),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
