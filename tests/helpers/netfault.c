@@ -9,15 +9,27 @@
  *   netfault recover [NS]   undo stale journals; also sweep NS for marks
  *   netfault stale          print the stale journals; exit 3 when there are some
  *   netfault probe          print the kernel's traffic-control kinds
+ *   netfault connect NS ADDR PORT TIMEOUT_MS
+ *       one TCP connect from inside NS; prints "connect RESULT MS" where
+ *       RESULT is ok, timeout or the errno name (EHOSTUNREACH, ...)
+ *   netfault sink NS ADDR PORT   accept one TCP connection, read to EOF, print
+ *       "received BYTES SECONDS BITS_PER_SECOND" (first byte to EOF)
+ *   netfault send NS ADDR PORT BYTES   connect and write BYTES zero bytes
  *
  * Exit codes follow doorjam's: 0 fine, 1 failed, 2 invalid input, 3 the
  * system refused (privileges, kernel feature missing, foreign qdisc).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -201,8 +213,152 @@ static int cmd_probe(void)
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A socket in namespace ns for ADDR:PORT (v4 or v6); fills sa. */
+static int sock_for(const char *ns, const char *addr, const char *port,
+		    struct sockaddr_storage *sa, socklen_t *salen)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+	struct err err;
+	int nsfd, fd;
+
+	err_clear(&err);
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)atoi(port));
+		*salen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)atoi(port));
+		*salen = sizeof(*s6);
+	} else {
+		fprintf(stderr, "netfault: bad address %s\n", addr);
+		return -1;
+	}
+	if (netns_open(strcmp(ns, "-") ? ns : NULL, &nsfd, &err) < 0) {
+		fprintf(stderr, "netfault: %s\n", err.msg);
+		return -1;
+	}
+	fd = netns_socket(nsfd, sa->ss_family, SOCK_STREAM, 0, &err);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (fd < 0)
+		fprintf(stderr, "netfault: %s\n", err.msg);
+	return fd;
+}
+
+static int cmd_connect(char **argv)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	struct pollfd pfd;
+	int fd = sock_for(argv[2], argv[3], argv[4], &sa, &salen), e = 0;
+	socklen_t elen = sizeof(e);
+	double t0;
+	const char *res;
+
+	if (fd < 0)
+		return 1;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	t0 = now_s();
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
+		e = errno;
+	} else {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, atoi(argv[5])) == 0)
+			e = ETIMEDOUT;
+		else
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen);
+	}
+	res = e == 0 ? "ok" : e == ETIMEDOUT ? "timeout" : strerrorname_np(e);
+	printf("connect %s %.1f\n", res ? res : "?", (now_s() - t0) * 1000);
+	close(fd);
+	return 0;
+}
+
+static int cmd_sink(char **argv)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char buf[65536];
+	int fd = sock_for(argv[2], argv[3], argv[4], &sa, &salen), c, one = 1;
+	double t0 = 0, t1 = 0;
+	unsigned long long total = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 1) < 0) {
+		perror("netfault: sink");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	c = accept(fd, NULL, NULL);
+	if (c < 0) {
+		perror("netfault: accept");
+		return 1;
+	}
+	while ((r = read(c, buf, sizeof(buf))) > 0) {
+		if (!total)
+			t0 = now_s();
+		total += (unsigned long long)r;
+		t1 = now_s();
+	}
+	printf("received %llu %.3f %.0f\n", total, t1 - t0,
+	       t1 > t0 ? (double)total * 8 / (t1 - t0) : 0.0);
+	close(c);
+	close(fd);
+	return 0;
+}
+
+static int cmd_send(char **argv)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	static char buf[16384];
+	int fd = sock_for(argv[2], argv[3], argv[4], &sa, &salen);
+	unsigned long long left = strtoull(argv[5], NULL, 10);
+
+	if (fd < 0)
+		return 1;
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+		perror("netfault: connect");
+		return 1;
+	}
+	while (left) {
+		ssize_t w = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+
+		if (w <= 0) {
+			perror("netfault: write");
+			return 1;
+		}
+		left -= (unsigned long long)w;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 6 && !strcmp(argv[1], "connect"))
+		return cmd_connect(argv);
+	if (argc == 5 && !strcmp(argv[1], "sink"))
+		return cmd_sink(argv);
+	if (argc == 6 && !strcmp(argv[1], "send"))
+		return cmd_send(argv);
 	if (argc >= 4 && !strcmp(argv[1], "apply"))
 		return cmd_apply(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "recover"))
@@ -212,6 +368,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "probe"))
 		return cmd_probe();
 	fprintf(stderr, "usage: netfault apply NS JSON [--force] [--allow-root-netns] | "
-		"recover [NS] | stale | probe\n");
+		"recover [NS] | stale | probe | connect NS ADDR PORT MS | sink NS ADDR PORT | "
+		"send NS ADDR PORT BYTES\n");
 	return 2;
 }
