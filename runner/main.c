@@ -84,7 +84,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: doorjam run SCENARIO... [--report FORMAT:PATH]... [--seed N] [--quiet]\n"
 	      "                 [--target NETNS] [--allow-root-netns] [--force] [--keep-going]\n"
-	      "                 [--dry-run] [--verbose]\n"
+	      "                 [--dry-run] [--logs DIR] [--verbose]\n"
 	      "       doorjam validate FILE...\n"
 	      "       doorjam plan SCENARIO\n"
 	      "       doorjam help [run|validate|plan|faults|exit-codes]\n"
@@ -118,6 +118,8 @@ static int cmd_help(int argc, char **argv)
 		     "  --force               allow replacing a root qdisc doorjam did not make\n"
 		     "  --keep-going          run the fault phase even if the baseline failed\n"
 		     "  --dry-run             run the flows on the schedule, apply no fault\n"
+		     "  --logs DIR            lab service logs go to DIR/SCENARIO/ (default\n"
+		     "                        /tmp/doorjam-logs)\n"
 		     "  --quiet               no progress lines\n"
 		     "  --verbose             every flow run, also the ok ones");
 	} else if (!strcmp(topic, "validate")) {
@@ -324,6 +326,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 		{ "force", no_argument, NULL, 'F' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "logs", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -375,6 +378,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 		case 'F': c->run.force = 1; break;
 		case 'k': c->run.keep_going = 1; break;
 		case 'n': c->run.dry_run = 1; break;
+		case 'L': c->run.log_dir = optarg; break;
 		default:
 			return -1;
 		}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +25,13 @@
 #include "common/loop.h"
 #include "common/netns.h"
 #include "common/units.h"
+#include "injector/dns.h"
+#include "injector/journal.h"
+#include "injector/rpc.h"
 #include "runner/driver.h"
+#include "runner/fault_dns.h"
+#include "runner/fault_rpc.h"
+#include "runner/lab.h"
 
 struct run;
 
@@ -36,6 +43,7 @@ struct run_flow {
 	enum phase started_in;
 	uint64_t started_at;
 	int passed_since_lift;
+	int borrowed;       /* nsfd belongs to the lab */
 };
 
 struct run_fault {
@@ -43,6 +51,7 @@ struct run_fault {
 	struct fault *f;
 	int applied;
 	size_t order;                 /* application order, for reverse lifting */
+	int lift_failed;              /* revert failed: the journal must stay for recover */
 	struct loop_timer *on, *off;
 };
 
@@ -65,6 +74,12 @@ struct run {
 	uint64_t phase_t0;
 	unsigned sigints;
 	struct err err;
+	struct journal *journal;
+	struct dns_server *dns;          /* from the scenario's "dns" (no lab) */
+	struct rpc_proxy **proxies;      /* from the scenario's "rpc" */
+	const char **proxy_names;
+	size_t nproxies;
+	struct loop_timer *watch;        /* lab service watchdog */
 };
 
 static uint64_t run_ms(const struct run *r)
@@ -122,6 +137,7 @@ static void run_fault_lift(struct run_fault *rf)
 	err_clear(&e);
 	if (rf->f->ops->revert && rf->f->ops->revert(&r->env, rf->f, &e)) {
 		log_error("lifting %s failed: %s", w->label, e.msg);
+		rf->lift_failed = 1;
 		if (!w->error)
 			w->error = strdup(e.msg);
 	} else {
@@ -132,6 +148,16 @@ static void run_fault_lift(struct run_fault *rf)
 }
 
 /* Lift every fault that is on, newest first. */
+static int run_any_lift_failed(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->sc->nfaults; i++)
+		if (r->faults[i].lift_failed)
+			return 1;
+	return 0;
+}
+
 static void run_faults_lift_all(struct run *r)
 {
 	size_t i, best;
@@ -400,18 +426,166 @@ static void run_signal(struct loop *l, int signo, void *arg)
 
 /* ---- entry ---- */
 
-static struct rpc_proxy *run_no_rpc(struct fault_env *env, const char *name)
+static struct rpc_proxy *run_rpc_find(struct fault_env *env, const char *name)
 {
-	(void)env;
-	(void)name;
-	return NULL;
+	struct run *r = env->run;
+	size_t i;
+
+	for (i = 0; i < r->nproxies; i++)
+		if (!strcmp(r->proxy_names[i], name))
+			return r->proxies[i];
+	return r->sc->lab ? lab_rpc(r->sc->lab, name) : NULL;
 }
 
-static int run_no_host(struct fault_env *env, const char *host)
+static int run_host_netns(struct fault_env *env, const char *host)
 {
-	(void)env;
-	(void)host;
-	return -1;
+	struct run *r = env->run;
+
+	return r->sc->lab ? lab_host_netns(r->sc->lab, host) : -1;
+}
+
+static void run_dns_log(const struct dns_log_entry *e, void *arg)
+{
+	struct run *r = arg;
+	struct result_event ev;
+	char what[300], detail[200];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.at_ms = e->time_us > r->t0 ? (e->time_us - r->t0) / 1000 : 0;
+	ev.source = (char *)"dns";
+	snprintf(what, sizeof(what), "%s %s", e->name, e->type);
+	ev.what = what;
+	ev.rule = e->rule ? (char *)e->action : NULL;
+	ev.action = (char *)e->answer;
+	snprintf(detail, sizeof(detail), "%s %s, %llu us", e->transport, e->client,
+		 (unsigned long long)e->latency_us);
+	ev.detail = detail;
+	if (result_add_event(r->res, &ev) == -ENOMEM)
+		log_error("out of memory recording a DNS query");
+}
+
+static void run_rpc_log(const struct rpc_log_entry *e, void *arg)
+{
+	struct run *r = arg;
+	struct result_event ev;
+	char src[96], detail[96];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.at_ms = e->start_us > r->t0 ? (e->start_us - r->t0) / 1000 : 0;
+	snprintf(src, sizeof(src), "rpc:%s", e->proxy);
+	ev.source = src;
+	ev.what = (char *)(e->methods && *e->methods ? e->methods : "-");
+	ev.rule = e->rule_id ? (char *)e->action : NULL;
+	ev.action = (char *)e->action;
+	snprintf(detail, sizeof(detail), "status %d, %llu us", e->status,
+		 (unsigned long long)e->latency_us);
+	ev.detail = detail;
+	if (result_add_event(r->res, &ev) == -ENOMEM)
+		log_error("out of memory recording an RPC request");
+}
+
+/* Every second: a lab service that died is reported (once). */
+static void run_watch(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+	struct lab_host *h;
+
+	(void)l;
+	r->watch = NULL;
+	while ((h = lab_service_died(r->sc->lab))) {
+		log_error("lab service %s exited (status %d) during the run; see %s", h->name,
+			  WIFEXITED(h->status) ? WEXITSTATUS(h->status) : 128 + WTERMSIG(h->status),
+			  h->log_path);
+		if (!r->res->error && asprintf(&r->res->error, "lab service %s exited during the run",
+					       h->name) < 0)
+			r->res->error = NULL;
+	}
+	r->watch = loop_timer_add(r->loop, 1000000, run_watch, r);
+}
+
+/* Start the scenario's own DNS server and RPC proxies (runs without a lab). */
+static int run_servers_up(struct run *r, struct err *err)
+{
+	const struct scenario *sc = r->sc;
+	int rc = 0;
+
+	if (sc->dns) {
+		struct dns_config *cfg = NULL;
+
+		rc = fault_dns_config_build(sc->dns, r->res->seed, &cfg, err);
+		if (rc == 0) {
+			r->dns = dns_server_new(r->loop, cfg, err);
+			if (!r->dns)
+				rc = err->code ? err->code : -EIO;
+		}
+		dns_config_free(cfg);
+		if (rc)
+			return err_prefix(err, "DNS server: ");
+	}
+	if (sc->rpc) {
+		const char *name;
+		json_t *entry;
+
+		r->proxies = calloc(json_object_size(sc->rpc) + 1, sizeof(*r->proxies));
+		r->proxy_names = calloc(json_object_size(sc->rpc) + 1, sizeof(char *));
+		if (!r->proxies || !r->proxy_names)
+			return err_set(err, -ENOMEM, "out of memory");
+		json_object_foreach(sc->rpc, name, entry) {
+			struct rpc_proxy_config cfg;
+
+			rpc_proxy_config_default(&cfg);
+			rc = fault_rpc_config(entry, name, &cfg, err);
+			if (rc == 0) {
+				r->proxies[r->nproxies] = rpc_proxy_new(r->loop, &cfg, err);
+				if (!r->proxies[r->nproxies])
+					rc = err->code ? err->code : -EIO;
+			}
+			if (rc)
+				return err_prefix(err, "RPC proxy %s: ", name);
+			rpc_proxy_set_seed(r->proxies[r->nproxies], r->res->seed);
+			r->proxy_names[r->nproxies++] = name;
+		}
+	}
+	return 0;
+}
+
+static void run_servers_log(struct run *r)
+{
+	size_t i;
+
+	if (r->dns)
+		dns_server_set_log(r->dns, run_dns_log, r);
+	if (lab_dns(r->sc->lab))
+		dns_server_set_log(lab_dns(r->sc->lab), run_dns_log, r);
+	for (i = 0; i < r->nproxies; i++)
+		rpc_proxy_set_log(r->proxies[i], run_rpc_log, r);
+	for (i = 0; r->sc->lab && i < r->sc->lab->nproxies; i++)
+		rpc_proxy_set_log(r->sc->lab->proxies[i], run_rpc_log, r);
+}
+
+static void run_servers_down(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nproxies; i++)
+		rpc_proxy_free(r->proxies[i]);
+	free(r->proxies);
+	free(r->proxy_names);
+	r->proxies = NULL;
+	r->nproxies = 0;
+	dns_server_free(r->dns);
+	r->dns = NULL;
+}
+
+/* 1 when some fault of the scenario is a kernel (net.*) fault. */
+static int run_has_net_faults(const struct scenario *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nfaults; i++)
+		if (!strncmp(sc->faults[i].ops->kind, "net.", 4))
+			return 1;
+	return 0;
 }
 
 int run_scenario(const struct scenario *sc, const struct run_options *o,
@@ -420,7 +594,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	struct run r;
 	struct timespec now;
 	sigset_t sigs;
-	const char *target;
+	const char *target = NULL;
 	size_t i;
 	int rc = 0, tfd = NETNS_SELF;
 
@@ -478,23 +652,62 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		r.faults[i].run = &r;
 		r.faults[i].f = &sc->faults[i];
 	}
-	/* namespaces: the target of kernel faults and each flow's vantage point */
-	target = o->target ? o->target : sc->target;
-	if (netns_open(target, &tfd, err)) {
-		rc = RUN_REFUSED;
-		goto out;
-	}
-	for (i = 0; i < sc->nflows; i++) {
-		if (netns_open(sc->flows[i].from, &r.flows[i].nsfd, err)) {
-			err_prefix(err, "flow %s: ", sc->flows[i].name);
-			rc = RUN_REFUSED;
-			goto out;
-		}
-	}
 	r.loop = loop_new(err);
 	if (!r.loop) {
 		rc = -ENOMEM;
 		goto out;
+	}
+	/* a crashed run's kernel objects must be recovered before anything else */
+	if (run_has_net_faults(sc) && !o->dry_run) {
+		char **stale = NULL;
+		size_t nstale = 0;
+
+		rc = journal_stale(NULL, &stale, &nstale, err);
+		journal_paths_free(stale, nstale);
+		if (rc == 0 && nstale) {
+			rc = RUN_REFUSED;
+			err_set(err, -EBUSY, "a crashed run left faults behind (%zu stale journal%s in "
+				"%s): run `doorjam recover` first", nstale, nstale == 1 ? "" : "s",
+				journal_dir());
+			goto out;
+		}
+		if (rc == 0)
+			rc = journal_open(NULL, &r.journal, err);
+		if (rc) {
+			rc = RUN_REFUSED;
+			goto out;
+		}
+	}
+	if (sc->lab) {
+		char logs[512];
+
+		snprintf(logs, sizeof(logs), "%s/%s", o->log_dir ? o->log_dir : "/tmp/doorjam-logs",
+			 sc->name);
+		log_info("lab %s: building (%zu hosts)", sc->lab->name, sc->lab->nhosts);
+		rc = lab_up(sc->lab, r.loop, logs, r.res->seed, err);
+		if (rc) {
+			rc = (rc == -EPERM || rc == -EACCES) ? RUN_REFUSED : rc;
+			r.res->error = strdup(err->msg);
+			goto out;
+		}
+		tfd = -1;  /* kernel faults go to the lab's core, owned by the lab */
+	} else {
+		target = o->target ? o->target : sc->target;
+		if (netns_open(target, &tfd, err)) {
+			rc = RUN_REFUSED;
+			goto out;
+		}
+	}
+	/* each flow's vantage point */
+	for (i = 0; i < sc->nflows; i++) {
+		if (sc->lab && sc->flows[i].from) {
+			r.flows[i].nsfd = lab_host_netns(sc->lab, sc->flows[i].from);
+			r.flows[i].borrowed = 1;
+		} else if (netns_open(sc->flows[i].from, &r.flows[i].nsfd, err)) {
+			err_prefix(err, "flow %s: ", sc->flows[i].name);
+			rc = RUN_REFUSED;
+			goto out;
+		}
 	}
 	r.driver = driver_new(r.loop, err);
 	if (!r.driver) {
@@ -503,13 +716,20 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	}
 	r.env.loop = r.loop;
 	r.env.sc = sc;
-	r.env.target_nsfd = tfd;
+	r.env.target_nsfd = sc->lab ? sc->lab->core_fd : tfd;
 	r.env.allow_root_netns = o->allow_root_netns;
 	r.env.force = o->force;
-	r.env.rpc_find = run_no_rpc;
-	r.env.host_netns = run_no_host;
+	r.env.journal = r.journal;
+	r.env.rpc_find = run_rpc_find;
+	r.env.host_netns = run_host_netns;
 	r.env.run = &r;
 	r.env.seed = r.res->seed;
+	rc = run_servers_up(&r, err);
+	if (rc) {
+		r.res->error = strdup(err->msg);
+		goto out;
+	}
+	r.env.dns = r.dns ? r.dns : lab_dns(sc->lab);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -519,6 +739,9 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		goto out;
 
 	r.t0 = loop_now_us();
+	run_servers_log(&r);
+	if (sc->lab)
+		r.watch = loop_timer_add(r.loop, 1000000, run_watch, &r);
 	run_phase_start(&r, PHASE_BASELINE);
 	rc = loop_run(r.loop);
 	if (rc) {
@@ -539,10 +762,22 @@ out:
 		run_faults_lift_all(&r);
 		driver_free(r.driver);
 	}
-	loop_free(r.loop);
+	if (r.watch)
+		loop_timer_cancel(r.loop, r.watch);
 	for (i = 0; r.flows && i < sc->nflows; i++)
-		if (r.flows[i].nsfd >= 0)
+		if (r.flows[i].nsfd >= 0 && !r.flows[i].borrowed)
 			close(r.flows[i].nsfd);
+	run_servers_down(&r);
+	lab_down(sc->lab);
+	if (r.journal) {
+		struct err je;
+
+		err_clear(&je);
+		/* the file goes only when every fault was lifted; otherwise recover needs it */
+		if (journal_close(r.journal, !run_any_lift_failed(&r), &je))
+			log_error("journal: %s", je.msg);
+	}
+	loop_free(r.loop);
 	if (tfd >= 0)
 		close(tfd);
 	free(r.flows);

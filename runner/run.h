@@ -24,6 +24,7 @@ struct run_options {
 	int force;                /* --force */
 	int keep_going;           /* --keep-going: run the fault phase after a failed baseline */
 	int dry_run;              /* --dry-run: run the flows, apply no fault */
+	const char *log_dir;      /* --logs: lab service logs go to DIR/<scenario>/ */
 };
 
 /* What run_scenario returns besides the result. */

@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #include "common/jptr.h"
+#include "runner/fault_dns.h"
+#include "runner/fault_rpc.h"
+#include "runner/lab.h"
 
 #define SCENARIO_FILE_MAX (16u << 20)   /* scenario, flows and lab files */
 #define SCENARIO_FORMAT 1
@@ -1022,6 +1025,90 @@ static void scenario_load_regions(struct check *c, json_t *obj, struct scenario 
 	}
 }
 
+/* Add a string to a heap array of strings. */
+static void scenario_strings_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+	if (!nv)
+		return;
+	nv[*n] = strdup(s);
+	nv[*n + 1] = NULL;
+	*v = nv;
+	(*n)++;
+}
+
+/*
+ * With a lab: hosts that name a region join it (the region is made when the
+ * scenario does not define it), region hosts must exist, and every region
+ * host's /24 becomes one of the region's prefixes, so that net.* faults on a
+ * region cut the path to its hosts in the lab's core.
+ */
+static void scenario_regions_from_lab(struct check *c, struct scenario *sc)
+{
+	size_t i, k;
+
+	for (i = 0; sc->lab && i < sc->lab->nhosts; i++) {
+		const struct lab_host *h = &sc->lab->hosts[i];
+		struct region *rg;
+		int found = 0;
+
+		if (!h->region)
+			continue;
+		rg = (struct region *)scenario_region(sc, h->region);
+		if (!rg) {
+			struct region *nr = realloc(sc->regions, (sc->nregions + 2) * sizeof(*nr));
+
+			if (!nr)
+				return;
+			sc->regions = nr;
+			rg = &sc->regions[sc->nregions++];
+			memset(rg, 0, sizeof(*rg) * 2);
+			rg->name = strdup(h->region);
+		}
+		for (k = 0; k < rg->nhosts; k++)
+			if (!strcmp(rg->hosts[k], h->name))
+				found = 1;
+		if (!found)
+			scenario_strings_push(&rg->hosts, &rg->nhosts, h->name);
+	}
+	for (i = 0; i < sc->nregions; i++) {
+		struct region *rg = &sc->regions[i];
+
+		for (k = 0; k < rg->nhosts; k++) {
+			const struct lab_host *h = sc->lab ? lab_host(sc->lab, rg->hosts[k]) : NULL;
+			char p[CHECK_PTR_MAX], cidr[32];
+			struct in_addr net;
+
+			if (!h) {
+				check_ptr(p, "/regions", rg->name ? rg->name : "");
+				check_error(c, check_ptr(p, p, "hosts"), 0, sc->lab ?
+					    "host \"%s\" is not in the lab" :
+					    "host \"%s\": region hosts need a lab (\"lab\")", rg->hosts[k]);
+				continue;
+			}
+			net.s_addr = h->addr.s_addr & htonl(0xffffff00u);
+			inet_ntop(AF_INET, &net, cidr, sizeof(cidr));
+			strcat(cidr, "/24");
+			scenario_strings_push(&rg->prefixes, &rg->nprefixes, cidr);
+		}
+	}
+}
+
+/* A flow's "from" names a lab host when there is a lab. */
+static void scenario_check_vantage(struct check *c, const struct scenario *sc)
+{
+	size_t i;
+
+	for (i = 0; sc->lab && i < sc->nflows; i++) {
+		const struct flow *f = &sc->flows[i];
+
+		if (f->from && !lab_host(sc->lab, f->from))
+			diags_add(c->out, f->file, 0, 0, f->ptr, "\"from\": no lab host is called \"%s\"",
+				  f->from), c->errors++;
+	}
+}
+
 const struct region *scenario_region(const struct scenario *sc, const char *name)
 {
 	size_t i;
@@ -1247,12 +1334,17 @@ int scenario_load(const char *path, struct scenario **out, struct diags *diags)
 		sc->target = strdup(str);
 	if (check_string(&c, root, "", "lab", 0, &str) == 1) {
 		sc->lab_file = scenario_resolve(sc->dir, str);
-		if (access(sc->lab_file, R_OK) != 0)
-			check_error(&c, "/lab", 0, "lab file \"%s\": %s", sc->lab_file,
-				    strerror(errno));
-		else
-			check_error(&c, "/lab", 0, "labs are not supported by this build of doorjam "
-				    "yet; run against a target namespace instead");
+		if (access(sc->lab_file, R_OK) != 0) {
+			check_error(&c, "/lab", 0, "lab file \"%s\": %s", sc->lab_file, strerror(errno));
+		} else {
+			size_t before = diags->n;
+
+			if (lab_load(sc->lab_file, &sc->lab, diags))
+				c.errors += diags->n > before ? diags->n - before : 1;
+		}
+		if (sc->target)
+			check_error(&c, "/target", 0, "a scenario with a lab applies kernel faults in "
+				    "the lab; \"target\" is for scenarios without one");
 	}
 
 	/* schedule first: fault offsets are checked against it */
@@ -1277,6 +1369,7 @@ int scenario_load(const char *path, struct scenario **out, struct diags *diags)
 
 	if (check_object(&c, root, "", "regions", 0, &v) == 1)
 		scenario_load_regions(&c, v, sc);
+	scenario_regions_from_lab(&c, sc);
 
 	v = json_object_get(root, "flows");
 	if (!v) {
@@ -1302,10 +1395,18 @@ int scenario_load(const char *path, struct scenario **out, struct diags *diags)
 	v = NULL;
 	check_object(&c, root, "", "expect", 0, &v);
 	scenario_load_expect(&c, v, sc);
-	if (check_object(&c, root, "", "dns", 0, &v) == 1)
+	if (check_object(&c, root, "", "dns", 0, &v) == 1) {
 		sc->dns = v;
-	if (check_object(&c, root, "", "rpc", 0, &v) == 1)
+		if (sc->lab && sc->lab->dns)
+			check_error(&c, "/dns", 0, "the lab runs the DNS server; configure it in the lab file");
+		else
+			fault_dns_config_check(&c, v, "/dns");
+	}
+	if (check_object(&c, root, "", "rpc", 0, &v) == 1) {
 		sc->rpc = v;
+		fault_rpc_config_check(&c, v, "/rpc");
+	}
+	scenario_check_vantage(&c, sc);
 
 	if (c.errors == 0) {
 		rc = 0;
@@ -1366,6 +1467,7 @@ void scenario_free(struct scenario *sc)
 	free(sc->name);
 	free(sc->description);
 	free(sc->lab_file);
+	lab_free(sc->lab);
 	free(sc->target);
 	json_decref(sc->root);
 	free(sc);

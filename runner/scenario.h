@@ -143,6 +143,7 @@ struct scenario {
 	char *name;
 	char *description;
 	char *lab_file;      /* resolved path, or NULL */
+	struct lab *lab;     /* the loaded lab, or NULL */
 	char *target;        /* namespace spec for kernel faults without a lab */
 	struct region *regions;
 	size_t nregions;
