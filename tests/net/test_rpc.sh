@@ -23,6 +23,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  if [ -n "${KEEP_RPC_LOG:-}" ]; then cp "$T/proxy.log" "$KEEP_RPC_LOG"; fi
   rm -rf "$T"
 }
 trap cleanup EXIT
