@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <sched.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include "common/netns.h"
 #include "common/units.h"
 #include "runner/quantity.h"
+#include "runner/resolve.h"
 
 #define DRIVER_BODY_MAX   (4u << 20)   /* response bodies and process output */
 #define DRIVER_HEADER_MAX (64u << 10)
@@ -46,6 +48,8 @@ struct driver {
 	struct drun *runs;       /* in flight, doubly linked */
 	size_t nruns;
 	int in_curl;             /* inside curl_multi_socket_action */
+	int has_resolver;
+	struct sockaddr_storage resolver;
 };
 
 struct drun {
@@ -67,6 +71,8 @@ struct drun {
 	/* http / jsonrpc */
 	CURL *easy;
 	struct curl_slist *hdrs;
+	struct curl_slist *pinned;   /* CURLOPT_RESOLVE entry from our own lookup */
+	struct resolve *lookup;
 	char *post;
 	struct buf body;
 	struct buf headers;
@@ -286,6 +292,8 @@ static void drun_free(struct drun *r)
 		curl_easy_cleanup(r->easy);
 	}
 	curl_slist_free_all(r->hdrs);
+	curl_slist_free_all(r->pinned);
+	resolve_cancel(r->lookup);
 	free(r->post);
 	buf_cleanup(&r->body);
 	buf_cleanup(&r->headers);
@@ -729,6 +737,8 @@ static void driver_curl_done(struct driver *d)
 		r->easy = NULL;
 		curl_slist_free_all(r->hdrs);
 		r->hdrs = NULL;
+		curl_slist_free_all(r->pinned);
+		r->pinned = NULL;
 		free(r->post);
 		r->post = NULL;
 		drun_judge(r, o);
@@ -902,6 +912,8 @@ static int drun_start_http(struct drun *r, const struct flow_step *s)
 		}
 	}
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+	if (r->pinned)
+		curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->pinned);
 	if (curl_multi_add_handle(r->d->multi, r->easy) != CURLM_OK)
 		goto out;
 	rc = 0;
@@ -1078,6 +1090,67 @@ out:
 	return rc;
 }
 
+/* The lookup for an http/jsonrpc step ended. */
+static void drun_lookup_done(void *arg, int rc, const char *addr, const char *msg)
+{
+	struct drun *r = arg;
+	const struct flow_step *s = &r->flow->steps[r->step];
+	char *url = driver_template(s->url, r->captures), *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	char pin[512];
+
+	r->lookup = NULL;
+	if (url && u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		if (rc == 0) {
+			snprintf(pin, sizeof(pin), "%s:%s:%s", host, port, addr);
+			r->pinned = curl_slist_append(NULL, pin);
+		} else {
+			snprintf(r->msg, sizeof(r->msg), "could not resolve %s: %s", host, msg);
+		}
+	} else if (rc == 0) {
+		rc = -EINVAL;
+		snprintf(r->msg, sizeof(r->msg), "bad URL %.200s", url ? url : "");
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	free(url);
+	if (rc) {
+		drun_judge(r, OUTCOME_ERROR);
+		return;
+	}
+	if (drun_start_http(r, s)) {
+		snprintf(r->msg, sizeof(r->msg), "could not start the step: out of memory");
+		drun_finish(r, OUTCOME_ERROR);
+	}
+}
+
+/*
+ * Start looking up the step's host through the run's DNS server. Returns 1
+ * when a lookup is in flight, 0 when none is needed (an address literal).
+ */
+static int drun_lookup(struct drun *r, const struct flow_step *s, struct err *err)
+{
+	char *url = driver_template(s->url, r->captures), *host = NULL;
+	CURLU *u = curl_url();
+	unsigned char tmp[16];
+	int rc = 0;
+
+	if (url && u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] != '[' &&
+	    inet_pton(AF_INET, host, tmp) != 1 && strcmp(host, "localhost")) {
+		r->lookup = resolve_start(r->d->loop, r->nsfd, &r->d->resolver, host,
+					  s->timeout_us, drun_lookup_done, r, err);
+		rc = r->lookup ? 1 : 0;  /* on failure curl resolves it, and says so */
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	free(url);
+	return rc;
+}
+
 static void drun_attempt(struct drun *r)
 {
 	const struct flow_step *s = &r->flow->steps[r->step];
@@ -1091,6 +1164,8 @@ static void drun_attempt(struct drun *r)
 	err_clear(&e);
 	if (s->kind == STEP_EXEC)
 		rc = drun_start_exec(r, s, &e);
+	else if (r->d->has_resolver && drun_lookup(r, s, &e) == 1)
+		return;   /* the step starts when the lookup ends */
 	else
 		rc = drun_start_http(r, s);
 	if (rc) {
@@ -1169,6 +1244,16 @@ void driver_free(struct driver *d)
 		loop_timer_cancel(d->loop, d->curl_timer);
 	curl_multi_cleanup(d->multi);
 	free(d);
+}
+
+void driver_set_resolver(struct driver *d, const struct sockaddr_storage *server)
+{
+	if (!server) {
+		d->has_resolver = 0;
+		return;
+	}
+	d->resolver = *server;
+	d->has_resolver = 1;
 }
 
 size_t driver_active(const struct driver *d)

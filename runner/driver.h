@@ -17,6 +17,7 @@
 #define DOORJAM_DRIVER_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "common/err.h"
 #include "reports/result.h"
@@ -47,6 +48,12 @@ void driver_free(struct driver *d);
  */
 int driver_start(struct driver *d, const struct flow *f, int nsfd, driver_done_fn done,
 		 void *arg, struct err *err) __attribute__((warn_unused_result));
+
+/*
+ * Look host names up through server (a DNS server of the run's own) instead
+ * of the machine's resolver; NULL goes back to the machine's resolver.
+ */
+void driver_set_resolver(struct driver *d, const struct sockaddr_storage *server);
 
 /* Cancel every run in flight; their callbacks do not run. */
 void driver_cancel_all(struct driver *d);

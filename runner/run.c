@@ -730,6 +730,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		goto out;
 	}
 	r.env.dns = r.dns ? r.dns : lab_dns(sc->lab);
+	if (r.env.dns) {
+		struct sockaddr_storage ss;
+
+		/* flows look names up through the run's own DNS server */
+		if (dns_server_addr(r.env.dns, 0, &ss) == 0)
+			driver_set_resolver(r.driver, &ss);
+	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
