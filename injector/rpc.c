@@ -1542,14 +1542,19 @@ static void rpc_ex_start(struct rpc_conn *c, struct http_request *req)
 			if (!ex->calls[i].reply)
 				all = 0;
 		if (all) {
+			const struct rpc_slot *s0 = ex->calls[0].slot;
+			const char *hdrs = "Content-Type: application/json\r\n";
 			char *text = rpc_ex_compose(ex);
 
 			if (!text) {
 				rpc_ex_text(ex, 500, "doorjam: out of memory\n");
 				return;
 			}
-			rpc_ex_answer(ex, ex->status ? ex->status : 200,
-				      "Content-Type: application/json\r\n", text, strlen(text));
+			/* a single faked error keeps the headers its rule asked for */
+			if (!ex->is_batch && s0 && s0->rule->action == RPC_ACT_ERROR &&
+			    s0->rule->resp.headers)
+				hdrs = s0->rule->resp.headers;
+			rpc_ex_answer(ex, ex->status ? ex->status : 200, hdrs, text, strlen(text));
 			free(text);
 			return;
 		}
