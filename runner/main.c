@@ -16,6 +16,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +27,16 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/loop.h"
+#include "common/netns.h"
+#include "injector/journal.h"
+#include "injector/probe.h"
 #include "common/units.h"
 #include "reports/report_json.h"
 #include "reports/report_junit.h"
 #include "reports/report_term.h"
 #include "reports/result.h"
+#include "runner/lab.h"
 #include "runner/run.h"
 #include "runner/scenario.h"
 
@@ -87,6 +94,9 @@ static void usage(FILE *f)
 	      "                 [--dry-run] [--logs DIR] [--verbose]\n"
 	      "       doorjam validate FILE...\n"
 	      "       doorjam plan SCENARIO\n"
+	      "       doorjam doctor\n"
+	      "       doorjam recover\n"
+	      "       doorjam lab up LAB | lab down [ID] | lab list | lab exec [--lab ID] HOST -- CMD...\n"
 	      "       doorjam help [run|validate|plan|faults|exit-codes]\n"
 	      "       doorjam version\n", f);
 }
@@ -258,6 +268,228 @@ static int cmd_plan(int argc, char **argv)
 	printf("\nNothing was changed. `doorjam run %s` runs it.\n", argv[1]);
 	scenario_free(sc);
 	return EXIT_PASS;
+}
+
+static int cmd_doctor(void)
+{
+	struct probe_kind *kinds = NULL;
+	char why[256] = "", **stale = NULL, **labs = NULL;
+	size_t n = 0, i, nstale = 0, nlabs = 0;
+	struct err e;
+	int ok = 1, priv;
+	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+	printf("doorjam %s\n", DOORJAM_VERSION);
+	printf("  libcurl %s, jansson %s, %s\n", cv->version, jansson_version_str(),
+	       pcap_lib_version());
+	priv = probe_privileges(why, sizeof(why));
+	printf("\nprivileges: %s%s%s\n", priv == 1 ? "ok (CAP_NET_ADMIN, CAP_SYS_ADMIN)" : "MISSING",
+	       priv == 1 ? "" : ": ", priv == 1 ? "" : why);
+	if (priv != 1)
+		ok = 0;
+	printf("namespaces: %s\n", access("/proc/self/ns/net", R_OK) == 0 ?
+	       "ok (/proc/self/ns/net)" : "cannot read /proc/self/ns/net");
+	err_clear(&e);
+	if (probe_kernel(&kinds, &n, &e)) {
+		printf("kernel features: cannot probe: %s\n", e.msg);
+		ok = 0;
+	} else {
+		int netem = 1;
+
+		printf("\nkernel features (probed in a throw-away namespace):\n");
+		for (i = 0; i < n; i++) {
+			printf("  %-10s %-9s %-8s %s%s%s\n", probe_type_name(kinds[i].type), kinds[i].kind,
+			       kinds[i].present == 1 ? "yes" : kinds[i].present == 0 ? "MISSING" : "unknown",
+			       kinds[i].used_for, kinds[i].present == 1 ? "" : ": ",
+			       kinds[i].present == 1 ? "" : kinds[i].detail);
+			if (!strcmp(kinds[i].kind, "netem") && kinds[i].present != 1)
+				netem = 0;
+		}
+		if (!netem)
+			printf("\n  This kernel has no sch_netem: net.delay, net.duplicate, net.corrupt and\n"
+			       "  net.reorder are refused (exit 3); net.loss uses a classic-BPF random-drop\n"
+			       "  filter instead; net.bandwidth (tbf) and the route faults work.\n");
+	}
+	err_clear(&e);
+	if (journal_stale(NULL, &stale, &nstale, &e) == 0) {
+		printf("\njournal (%s): %s\n", journal_dir(), nstale ? "STALE" : "clean");
+		for (i = 0; i < nstale; i++)
+			printf("  %s: a crashed run left faults behind; run `doorjam recover`\n", stale[i]);
+		if (nstale)
+			ok = 0;
+		journal_paths_free(stale, nstale);
+	}
+	if (lab_list(&labs, &nlabs, &e) == 0) {
+		printf("labs up: %zu\n", nlabs);
+		for (i = 0; i < nlabs; i++) {
+			printf("  dj%s-*\n", labs[i]);
+			free(labs[i]);
+		}
+		free(labs);
+	}
+	printf("\n%s\n", ok ? "doorjam can run here." : "doorjam cannot run kernel faults here yet (see above).");
+	return ok ? EXIT_PASS : EXIT_REFUSED;
+}
+
+static int cmd_recover(void)
+{
+	struct journal_recover_stats st;
+	struct err e;
+	size_t labs = 0;
+	int rc, rc2;
+
+	memset(&st, 0, sizeof(st));
+	err_clear(&e);
+	rc = journal_recover(NULL, -2, &st, &e);
+	if (rc)
+		fprintf(stderr, "doorjam recover: %s\n", e.msg);
+	printf("journals: %zu stale, %zu records, %zu objects removed, %zu already gone, "
+	       "%zu marked objects swept\n", st.journals, st.records, st.undone, st.absent, st.swept);
+	err_clear(&e);
+	rc2 = lab_recover(&labs, &e);
+	if (rc2)
+		fprintf(stderr, "doorjam recover: labs: %s\n", e.msg);
+	printf("labs: %zu leftover namespace%s removed\n", labs, labs == 1 ? "" : "s");
+	if (rc || rc2)
+		return EXIT_REFUSED;
+	printf("nothing of doorjam's remains.\n");
+	return EXIT_PASS;
+}
+
+static volatile int lab_stop;
+
+static void lab_on_signal(struct loop *l, int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	lab_stop = 1;
+	loop_stop(l);
+}
+
+static int cmd_lab(int argc, char **argv)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (argc >= 3 && !strcmp(argv[1], "up")) {
+		struct lab *lab = NULL;
+		struct loop *l;
+		struct diags d;
+		sigset_t sigs;
+		size_t i;
+		char logs[512];
+		struct cli c;
+
+		memset(&c, 0, sizeof(c));
+		c.color = main_color(stderr);
+		log_set_sink(main_log_sink, &c, LOG_LEVEL_INFO);
+		diags_init(&d);
+		if (lab_load(argv[2], &lab, &d)) {
+			print_diags(&d);
+			diags_cleanup(&d);
+			return EXIT_USAGE;
+		}
+		diags_cleanup(&d);
+		l = loop_new(&e);
+		sigemptyset(&sigs);
+		sigaddset(&sigs, SIGINT);
+		sigaddset(&sigs, SIGTERM);
+		sigaddset(&sigs, SIGHUP);
+		if (!l || loop_signals(l, &sigs, lab_on_signal, NULL, &e)) {
+			fprintf(stderr, "doorjam lab: %s\n", e.msg);
+			lab_free(lab);
+			loop_free(l);
+			return EXIT_REFUSED;
+		}
+		snprintf(logs, sizeof(logs), "/tmp/doorjam-logs/lab-%s", lab->name);
+		if (lab_up(lab, l, logs, 0, &e)) {
+			fprintf(stderr, "doorjam lab: %s\n", e.msg);
+			lab_free(lab);
+			loop_free(l);
+			return EXIT_REFUSED;
+		}
+		printf("lab %s is up (id %s). Hosts:\n", lab->name, lab->id);
+		for (i = 0; i < lab->nhosts; i++) {
+			char a[32];
+
+			inet_ntop(AF_INET, &lab->hosts[i].addr, a, sizeof(a));
+			printf("  %-12s %-15s namespace %s%s%s\n", lab->hosts[i].name, a,
+			       lab->hosts[i].nsname, lab->hosts[i].log_path ? ", log " : "",
+			       lab->hosts[i].log_path ? lab->hosts[i].log_path : "");
+		}
+		printf("Poke at it with `doorjam lab exec HOST -- CMD` (or ip netns exec NAMESPACE ...).\n"
+		       "Ctrl-C or `doorjam lab down` tears it down.\n");
+		fflush(stdout);
+		while (!lab_stop)
+			if (loop_run(l) || !lab_stop)
+				loop_once(l, 1000000);
+		lab_down(lab);
+		lab_free(lab);
+		loop_free(l);
+		return EXIT_PASS;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "down")) {
+		char **ids = NULL, path[256], line[64];
+		size_t n = 0, i;
+		int sent = 0;
+
+		if (lab_list(&ids, &n, &e)) {
+			fprintf(stderr, "doorjam lab: %s\n", e.msg);
+			return EXIT_REFUSED;
+		}
+		for (i = 0; i < n; i++) {
+			FILE *f;
+
+			if (argc >= 3 && strcmp(argv[2], ids[i]))
+				continue;
+			snprintf(path, sizeof(path), "/run/doorjam/lab-%s.lock", ids[i]);
+			f = fopen(path, "r");
+			if (f && fgets(line, sizeof(line), f) && atoi(line) > 1) {
+				kill(atoi(line), SIGTERM);
+				printf("lab %s: asked process %d to tear it down\n", ids[i], atoi(line));
+				sent++;
+			}
+			if (f)
+				fclose(f);
+		}
+		for (i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		if (!sent)
+			printf("no lab is up%s\n", argc >= 3 ? " with that id" : "");
+		return EXIT_PASS;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "list")) {
+		char **ids = NULL;
+		size_t n = 0, i;
+
+		if (lab_list(&ids, &n, &e)) {
+			fprintf(stderr, "doorjam lab: %s\n", e.msg);
+			return EXIT_REFUSED;
+		}
+		for (i = 0; i < n; i++) {
+			printf("%s\n", ids[i]);
+			free(ids[i]);
+		}
+		free(ids);
+		return EXIT_PASS;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "exec")) {
+		const char *id = NULL;
+		int k = 2;
+
+		if (!strcmp(argv[k], "--lab") && k + 1 < argc) {
+			id = argv[k + 1];
+			k += 2;
+		}
+		if (k + 2 < argc && !strcmp(argv[k + 1], "--")) {
+			lab_exec(id, argv[k], argv + k + 2, &e);
+			fprintf(stderr, "doorjam lab exec: %s\n", e.msg);
+			return EXIT_REFUSED;
+		}
+	}
+	usage(stderr);
+	return EXIT_USAGE;
 }
 
 /* Expand {name} in a report path template. */
@@ -513,6 +745,12 @@ int main(int argc, char **argv)
 		rc = cmd_plan(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "run"))
 		rc = cmd_run(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "doctor"))
+		rc = cmd_doctor();
+	else if (!strcmp(cmd, "recover"))
+		rc = cmd_recover();
+	else if (!strcmp(cmd, "lab"))
+		rc = cmd_lab(argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "doorjam: unknown command \"%s\"\n", cmd);
 		usage(stderr);

@@ -27,6 +27,7 @@
 #include "common/units.h"
 #include "injector/dns.h"
 #include "injector/journal.h"
+#include "injector/probe.h"
 #include "injector/rpc.h"
 #include "runner/driver.h"
 #include "runner/fault_dns.h"
@@ -577,6 +578,62 @@ static void run_servers_down(struct run *r)
 	r->dns = NULL;
 }
 
+/*
+ * Refuse up front what this machine cannot do: kernel faults without
+ * privileges, kinds that need sch_netem on a kernel without it, DNS or RPC
+ * faults without a server to put them in. Returns 0 or RUN_REFUSED with err.
+ */
+static int run_preflight(const struct scenario *sc, const struct run_options *o,
+			 struct err *err)
+{
+	unsigned needs = 0;
+	size_t i;
+
+	for (i = 0; i < sc->nfaults; i++)
+		needs |= sc->faults[i].ops->needs;
+	if (o->dry_run)
+		needs &= ~(FAULT_NEEDS_ROOT | FAULT_NEEDS_NETEM);
+	if ((needs & FAULT_NEEDS_ROOT) || sc->lab) {
+		char why[256] = "";
+
+		if (probe_privileges(why, sizeof(why)) != 1) {
+			err_set(err, -EPERM, "%s needs root: %s", sc->lab ? "a lab" : "kernel faults", why);
+			return RUN_REFUSED;
+		}
+	}
+	if (needs & FAULT_NEEDS_NETEM) {
+		struct err pe;
+		int has;
+
+		err_clear(&pe);
+		has = probe_has_qdisc("netem", &pe);
+		if (has == 0) {
+			for (i = 0; i < sc->nfaults; i++)
+				if (sc->faults[i].ops->needs & FAULT_NEEDS_NETEM)
+					break;
+			err_set(err, -EOPNOTSUPP, "%s (%s) needs the kernel's sch_netem, which this "
+				"kernel does not have (`doorjam doctor` lists what it has); nothing was "
+				"applied", sc->faults[i].ops->kind, sc->faults[i].ptr);
+			return RUN_REFUSED;
+		}
+		if (has < 0) {
+			err_set(err, pe.code, "cannot tell whether the kernel has sch_netem: %s", pe.msg);
+			return RUN_REFUSED;
+		}
+	}
+	if ((needs & FAULT_NEEDS_DNS) && !sc->dns && !(sc->lab && sc->lab->dns)) {
+		err_set(err, -EINVAL, "dns.* faults need doorjam's DNS server: add \"dns\" to the "
+			"scenario or a lab with one");
+		return RUN_REFUSED;
+	}
+	if ((needs & FAULT_NEEDS_RPC) && !sc->rpc && !(sc->lab && sc->lab->rpc)) {
+		err_set(err, -EINVAL, "rpc.* faults need doorjam's RPC proxy: add \"rpc\" to the "
+			"scenario or a lab with one");
+		return RUN_REFUSED;
+	}
+	return 0;
+}
+
 /* 1 when some fault of the scenario is a kernel (net.*) fault. */
 static int run_has_net_faults(const struct scenario *sc)
 {
@@ -652,6 +709,9 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		r.faults[i].run = &r;
 		r.faults[i].f = &sc->faults[i];
 	}
+	rc = run_preflight(sc, o, err);
+	if (rc)
+		goto out;
 	r.loop = loop_new(err);
 	if (!r.loop) {
 		rc = -ENOMEM;
