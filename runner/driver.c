@@ -230,6 +230,31 @@ int driver_assert_json(const struct flow_assert *a, json_t *doc, json_t *expecte
 				 json_is_true(expected) ? "to exist, it is missing" : "not to exist");
 		return ok;
 	case ASSERT_EQUALS:
+		if (a->within) {
+			struct quantity lo, hi, tol, zero;
+
+			/* |v - expected| <= within, i.e. expected - within <= v <= expected + within */
+			ok = v && quantity_from_json(v, &qa) == 0 &&
+			     quantity_from_json(expected, &qb) == 0 &&
+			     quantity_from_json(a->within, &tol) == 0 &&
+			     quantity_parse("0", &zero) == 0 && quantity_cmp(&tol, &zero) >= 0 &&
+			     quantity_add(&qb, &tol, 1, &lo) == 0 && quantity_add(&qb, &tol, 0, &hi) == 0 &&
+			     quantity_cmp(&qa, &lo) >= 0 && quantity_cmp(&qa, &hi) <= 0;
+			if (!ok) {
+				char *w = driver_strval(a->within);
+
+				got = driver_strval(v);
+				want = driver_strval(expected);
+				snprintf(msg, msglen, "%s: expected %.100s (within %.40s), got %.100s",
+					 a->path, want ? want : "?", w ? w : "?", got ? got : "?");
+				free(w);
+				free(got);
+				free(want);
+				return 0;
+			}
+			return 1;
+		}
+		/* fall through */
 	case ASSERT_NE:
 		ok = v && driver_equal(v, expected);
 		if (a->op == ASSERT_NE)

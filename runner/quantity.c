@@ -127,3 +127,62 @@ int quantity_cmp(const struct quantity *a, const struct quantity *b)
 	}
 	return an ? -r : r;
 }
+
+/* |a| + |b| into out; -1 on overflow. */
+static int quantity_mag_add(const uint64_t *a, const uint64_t *b, uint64_t *out)
+{
+	unsigned __int128 carry = 0;
+	int i;
+
+	for (i = 0; i < QLIMBS; i++) {
+		unsigned __int128 t = (unsigned __int128)a[i] + b[i] + carry;
+
+		out[i] = (uint64_t)t;
+		carry = t >> 64;
+	}
+	return carry ? -1 : 0;
+}
+
+/* |a| - |b| into out, for |a| >= |b|. */
+static void quantity_mag_sub(const uint64_t *a, const uint64_t *b, uint64_t *out)
+{
+	uint64_t borrow = 0;
+	int i;
+
+	for (i = 0; i < QLIMBS; i++) {
+		uint64_t bi = b[i] + borrow;
+
+		borrow = (bi < borrow) || (a[i] < bi);
+		out[i] = a[i] - bi;
+	}
+}
+
+static int quantity_mag_cmp(const uint64_t *a, const uint64_t *b)
+{
+	int i;
+
+	for (i = QLIMBS - 1; i >= 0; i--)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+int quantity_add(const struct quantity *a, const struct quantity *b, int sub,
+		 struct quantity *out)
+{
+	int bneg = sub ? !b->neg : b->neg;
+
+	memset(out, 0, sizeof(*out));
+	if (a->neg == bneg) {
+		out->neg = a->neg;
+		return quantity_mag_add(a->mag, b->mag, out->mag);
+	}
+	if (quantity_mag_cmp(a->mag, b->mag) >= 0) {
+		quantity_mag_sub(a->mag, b->mag, out->mag);
+		out->neg = a->neg;
+	} else {
+		quantity_mag_sub(b->mag, a->mag, out->mag);
+		out->neg = bneg;
+	}
+	return 0;
+}

@@ -29,6 +29,13 @@ struct quantity {
 int quantity_from_json(const json_t *v, struct quantity *out);
 int quantity_parse(const char *s, struct quantity *out);
 
+/*
+ * out = a - b (sub) or a + b. Returns 0, or -1 on overflow. out may alias
+ * neither a nor b.
+ */
+int quantity_add(const struct quantity *a, const struct quantity *b, int sub,
+		 struct quantity *out);
+
 /* -1, 0 or 1 as a < b, a == b, a > b. */
 int quantity_cmp(const struct quantity *a, const struct quantity *b);
 

@@ -260,6 +260,7 @@ static void scenario_assert_free(struct flow_assert *a)
 	free(a->path);
 	free(a->ptr);
 	json_decref(a->value);
+	json_decref(a->within);
 }
 
 static int scenario_load_assert(struct check *c, json_t *o, const char *ptr,
@@ -297,6 +298,7 @@ static int scenario_load_assert(struct check *c, json_t *o, const char *ptr,
 			all[n++] = *s;
 		for (s = assert_op_keys; *s; s++)
 			all[n++] = *s;
+		all[n++] = "within";
 		all[n] = NULL;
 		if (check_keys(c, o, ptr, all))
 			return -1;
@@ -432,6 +434,20 @@ static int scenario_load_assert(struct check *c, json_t *o, const char *ptr,
 		break;
 	}
 	a->value = json_incref(v);
+	if ((v = json_object_get(o, "within"))) {
+		check_ptr(p, ptr, "within");
+		if (a->op != ASSERT_EQUALS) {
+			check_error(c, p, 1, "\"within\" goes with \"equals\" (a numeric tolerance)");
+			return -1;
+		}
+		if (!(json_is_integer(v) && json_integer_value(v) >= 0) &&
+		    !(json_is_real(v) && json_real_value(v) >= 0) && !json_is_string(v)) {
+			check_error(c, p, 0, "expected a number of at least 0, found %s",
+				    check_type_name(v));
+			return -1;
+		}
+		a->within = json_incref(v);
+	}
 	return 0;
 }
 

@@ -54,6 +54,7 @@ struct flow_assert {
 	char *path;          /* JSON pointer (JSON/RESULT) or header name */
 	enum assert_op op;
 	json_t *value;       /* expected value; may contain {{captures}} in strings */
+	json_t *within;      /* ASSERT_EQUALS on numbers: allowed difference, or NULL */
 	char *ptr;           /* where it was written, for messages */
 };
 

@@ -44,6 +44,18 @@ static void test_quantity(void **state)
 	assert_int_equal(quantity_parse("", &x), -1);
 	assert_int_equal(quantity_parse("12a", &x), -1);
 	assert_int_equal(quantity_parse("1.2.3", &x), -1);
+	{
+		struct quantity a, b, c, r;
+
+		assert_int_equal(quantity_parse("5", &a), 0);
+		assert_int_equal(quantity_parse("7.5", &b), 0);
+		assert_int_equal(quantity_add(&a, &b, 1, &r), 0);      /* 5 - 7.5 */
+		assert_int_equal(quantity_parse("-2.5", &c), 0);
+		assert_int_equal(quantity_cmp(&r, &c), 0);
+		assert_int_equal(quantity_add(&r, &b, 0, &a), 0);      /* -2.5 + 7.5 */
+		assert_int_equal(quantity_parse("5", &c), 0);
+		assert_int_equal(quantity_cmp(&a, &c), 0);
+	}
 }
 
 static int check(const char *doc_text, const char *path, enum assert_op op, json_t *want,
@@ -95,6 +107,32 @@ static void test_assertions(void **state)
 	assert_false(check("\"0x1\"", "", ASSERT_EQUALS, json_string("0x7a69"), msg));
 }
 
+static void test_within(void **state)
+{
+	struct flow_assert a;
+	json_t *doc = json_loads("{\"n\":\"0x10\",\"p\":\"3150.25\"}", 0, NULL);
+	char msg[512];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.src = ASSERT_SRC_JSON;
+	a.op = ASSERT_EQUALS;
+	a.path = (char *)"/n";
+	a.within = json_integer(3);
+	assert_true(driver_assert_json(&a, doc, json_string("19"), msg, sizeof(msg)));   /* 16 vs 19 */
+	assert_true(driver_assert_json(&a, doc, json_string("13"), msg, sizeof(msg)));
+	assert_false(driver_assert_json(&a, doc, json_string("20"), msg, sizeof(msg)));
+	assert_string_equal(msg, "/n: expected 20 (within 3), got 0x10");
+	assert_false(driver_assert_json(&a, doc, json_string("12"), msg, sizeof(msg)));
+	json_decref(a.within);
+	a.path = (char *)"/p";
+	a.within = json_string("0.5");
+	assert_true(driver_assert_json(&a, doc, json_string("3150.75"), msg, sizeof(msg)));
+	assert_false(driver_assert_json(&a, doc, json_string("3150.76"), msg, sizeof(msg)));
+	json_decref(a.within);
+	json_decref(doc);
+}
+
 static void test_template(void **state)
 {
 	json_t *caps = json_pack("{ssss}", "tx", "0xabc", "to", "0x1");
@@ -118,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantity),
 		cmocka_unit_test(test_assertions),
+		cmocka_unit_test(test_within),
 		cmocka_unit_test(test_template),
 	};
 
