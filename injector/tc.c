@@ -562,8 +562,9 @@ static int tc_oif_cb(const struct nlmsghdr *h, void *arg, struct err *err)
 	return 0;
 }
 
-/* Output device for traffic to p (0 when there is no unicast route). */
-static int tc_route_oif(struct nl_ns *nl, const struct route_prefix *p, int *oif, struct err *err)
+/* Output device for traffic to address a (0 when there is no unicast route). */
+static int tc_route_oif1(struct nl_ns *nl, const struct route_prefix *a, int *oif,
+			 struct err *err)
 {
 	struct rtmsg rt;
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETROUTE, 0);
@@ -571,20 +572,49 @@ static int tc_route_oif(struct nl_ns *nl, const struct route_prefix *p, int *oif
 
 	*oif = 0;
 	memset(&rt, 0, sizeof(rt));
-	rt.rtm_family = (unsigned char)p->family;
-	rt.rtm_dst_len = p->family == AF_INET ? 32 : 128;
+	rt.rtm_family = (unsigned char)a->family;
+	rt.rtm_dst_len = a->family == AF_INET ? 32 : 128;
 	if (!m || nlmsg_append(m, &rt, sizeof(rt), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(m, RTA_DST, p->family == AF_INET ? 4 : 16, p->addr) < 0) {
+	    nla_put(m, RTA_DST, a->family == AF_INET ? 4 : 16, a->addr) < 0) {
 		nlmsg_free(m);
 		return err_set(err, -ENOMEM, "out of memory");
 	}
 	rc = nl_ns_get(nl, m, "route lookup", tc_oif_cb, oif, err);
 	nlmsg_free(m);
-	if (rc == -ENETUNREACH || rc == -EHOSTUNREACH || rc == -ENOENT) {
+	if (rc == -ENETUNREACH || rc == -EHOSTUNREACH || rc == -ENOENT || rc == -EINVAL) {
 		err_clear(err);
 		return 0;
 	}
 	return rc;
+}
+
+/*
+ * Output device for traffic to prefix p: tried with the highest host but one
+ * and the first host of the prefix, then its network address, because one of
+ * them may be local to this namespace (the core's own address on that link)
+ * and on an IPv6 router prefix:: is the subnet-router anycast address.
+ */
+static int tc_route_oif(struct nl_ns *nl, const struct route_prefix *p, int *oif, struct err *err)
+{
+	unsigned max = p->family == AF_INET ? 32 : 128, i, c;
+	struct route_prefix a;
+	int rc;
+
+	for (c = 0; c < 3; c++) {
+		a = *p;
+		if (c == 0 && p->len + 1 < max) {
+			for (i = p->len; i < max - 1; i++)
+				a.addr[i / 8] |= (unsigned char)(0x80u >> (i % 8));
+		} else if (c == 1 && p->len < max) {
+			a.addr[max / 8 - 1] |= 1;
+		} else if (c != 2) {
+			continue;
+		}
+		rc = tc_route_oif1(nl, &a, oif, err);
+		if (rc < 0 || *oif)
+			return rc;
+	}
+	return 0;
 }
 
 /* ---- apply / revert ---- */

@@ -16,8 +16,11 @@
 
 #include <errno.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/netns.h"
 #include "injector/probe.h"
@@ -252,9 +255,38 @@ static int net_validate(struct check *c, const struct scenario *sc, json_t *obj,
 	return 0;
 }
 
+/*
+ * 1 when nsfd is the machine's root namespace. PID 1's namespace may be
+ * unreadable (ptrace access rules refuse both stat and readlink of
+ * /proc/1/ns/net, as in some containers and sandboxes); then the namespace
+ * doorjam itself runs in is taken to be the root one, so the check fails
+ * closed for the case that matters: a fault without a target.
+ */
+static int net_is_root_ns(int nsfd)
+{
+	unsigned long target = netns_inode(nsfd), init = 0, self = 0;
+	struct stat st;
+	char link[64];
+	ssize_t n;
+
+	if (netns_is_init(nsfd))
+		return 1;
+	n = readlink("/proc/1/ns/net", link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if (sscanf(link, "net:[%lu]", &init) != 1)
+			init = 0;
+	}
+	if (init)
+		return target == init;
+	if (stat("/proc/self/ns/net", &st) == 0)
+		self = (unsigned long)st.st_ino;
+	return !target || !self || target == self;
+}
+
 static int net_target(struct fault_env *env, struct fault *f, struct err *err)
 {
-	if (netns_is_init(env->target_nsfd) && !env->allow_root_netns)
+	if (net_is_root_ns(env->target_nsfd) && !env->allow_root_netns)
 		return err_set(err, -EPERM, "%s %s: the target is the machine's root network "
 			       "namespace; give a lab or --target, or --allow-root-netns",
 			       f->ops->kind, f->ptr ? f->ptr : "");

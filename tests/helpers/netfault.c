@@ -13,7 +13,7 @@
  *       one TCP connect from inside NS; prints "connect RESULT MS" where
  *       RESULT is ok, timeout or the errno name (EHOSTUNREACH, ...)
  *   netfault sink NS ADDR PORT   accept one TCP connection, read to EOF, print
- *       "received BYTES SECONDS BITS_PER_SECOND" (first byte to EOF)
+ *       "received BYTES SECONDS BITS_PER_SECOND" (steady rate: from 64 KiB in to EOF)
  *   netfault send NS ADDR PORT BYTES   connect and write BYTES zero bytes
  *
  * Exit codes follow doorjam's: 0 fine, 1 failed, 2 invalid input, 3 the
@@ -293,7 +293,7 @@ static int cmd_sink(char **argv)
 	char buf[65536];
 	int fd = sock_for(argv[2], argv[3], argv[4], &sa, &salen), c, one = 1;
 	double t0 = 0, t1 = 0;
-	unsigned long long total = 0;
+	unsigned long long total = 0, base = 0;
 	ssize_t r;
 
 	if (fd < 0)
@@ -310,14 +310,21 @@ static int cmd_sink(char **argv)
 		perror("netfault: accept");
 		return 1;
 	}
+	/*
+	 * The rate is measured from the moment 64 KiB have arrived to EOF: a
+	 * shaper lets the first (GSO-sized) burst through at once, so the
+	 * start of a transfer says nothing about the steady rate.
+	 */
 	while ((r = read(c, buf, sizeof(buf))) > 0) {
-		if (!total)
-			t0 = now_s();
 		total += (unsigned long long)r;
+		if (!base && total >= 65536) {
+			base = total;
+			t0 = now_s();
+		}
 		t1 = now_s();
 	}
 	printf("received %llu %.3f %.0f\n", total, t1 - t0,
-	       t1 > t0 ? (double)total * 8 / (t1 - t0) : 0.0);
+	       t1 > t0 ? (double)(total - base) * 8 / (t1 - t0) : 0.0);
 	close(c);
 	close(fd);
 	return 0;

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# tc faults applied in the core namespace of client - core - server, on the
+# device the core picks by route (rs): bandwidth 1 Mbit/s measured by a real
+# TCP transfer (±20%), random loss 20% without netem (classic-BPF drop; 1,000
+# pings lose 15-25%), scoping by IPv4/IPv6 prefix and port (other traffic
+# untouched), netem kinds refused with a message naming sch_netem (exit 3),
+# a foreign root qdisc left alone without --force, the root namespace
+# refused. After every revert the state dump equals the one taken before.
+B=$1; AREA=tc
+. "$(dirname "$0")/net_lib.sh"
+lab_up
+before=$(state)
+same() { [ "$(state)" = "$before" ] || { diff <(echo "$before") <(state); fail "$1: state differs"; }; }
+
+loss_of() {  # NS ADDR COUNT -> percent lost
+  ip netns exec $1 ping -q -c $3 -i 0.002 -W 1 $2 2>/dev/null |
+    sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p'
+}
+
+# ---- bandwidth ----
+start_fault $R '{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.2.0/24"]}' || fail "apply bandwidth"
+tc -n $R qdisc show dev rs | grep -q "qdisc htb d0a0: root" || fail "bandwidth: no htb root on rs"
+tc -n $R class show dev rs | grep -q "class htb d0a0:10 root .*rate 1Mbit ceil 1Mbit" ||
+  fail "bandwidth: no 1Mbit class: $(tc -n $R class show dev rs)"
+tc -n $R filter show dev rs | grep -q "match 0a4d0200/ffffff00 at 16" || fail "bandwidth: no u32 match on 10.77.2.0/24"
+tc -n $R qdisc show dev rc | grep -q d0a0 && fail "bandwidth: put on rc, which has no route to the prefix"
+out=$DOORJAM_JOURNAL_DIR/sink
+"$NF" sink $S 10.77.2.2 5001 > $out & PIDS="$PIDS $!"; sink=$!
+for i in $(seq 50); do grep -q listening $out && break; sleep 0.05; done
+"$NF" send $C 10.77.2.2 5001 400000 || fail "send"
+wait $sink
+bps=$(awk '/^received/{print $4}' $out)
+awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "bandwidth: measured $bps bit/s, want 1 Mbit/s ±20%"
+ok "net.bandwidth 1mbit: measured $bps bit/s ($(awk '/^received/{print $2" bytes, steady part in "$3" s"}' $out))"
+tc -n $R -s class show dev rs | grep -A2 "d0a0:10" | grep -q "Sent [1-9]" || fail "bandwidth: class counters show no traffic"
+stop_fault; same "bandwidth"
+ok "net.bandwidth reverted"
+
+# ---- loss without netem (BPF random drop), with scope ----
+start_fault $R '{"kind":"net.loss","loss":"20%","prefixes":["10.77.2.0/24"]}' || fail "apply loss"
+tc -n $R filter show dev rs parent d0a1: | grep -q "bpf .*flowid d0a1:2" || fail "loss: no bpf filter"
+tc -n $R qdisc show dev rs | grep -q "qdisc blackhole .* parent d0a1:2" || fail "loss: no dropping class"
+l=$(loss_of $C 10.77.2.2 1000)
+awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "loss 20%: 1000 pings lost $l%"
+ok "net.loss 20% (BPF): 1000 pings lost $l%"
+l2=$(loss_of $C 10.77.9.9 300)
+[ "$l2" = 0 ] || fail "loss: 10.77.9.9 (outside the prefix, same device) lost $l2%"
+l3=$(loss_of $C fd77:2::2 300)
+[ "$l3" = 0 ] || fail "loss: IPv6 traffic lost $l3%"
+ok "net.loss scope: 10.77.9.9 and fd77:2::2 on the same device lost 0%"
+stop_fault; same "loss"
+ok "net.loss reverted"
+
+# ---- IPv6 prefix scope ----
+start_fault $R '{"kind":"net.loss","loss":1,"prefixes":["fd77:2::/64"]}' || fail "apply v6 loss"
+tc -n $R filter show dev rs | grep -q "protocol ipv6" || fail "v6: no ipv6 filter"
+l=$(loss_of $C fd77:2::2 100); [ "$l" = 100 ] || fail "v6 loss 100%: lost $l%"
+l=$(loss_of $C 10.77.2.2 100); [ "$l" = 0 ] || fail "v6 scope: IPv4 lost $l%"
+stop_fault; same "v6 loss"
+ok "IPv6 prefix scope: fd77:2::2 lost 100%, 10.77.2.2 lost 0%"
+
+# ---- port scope ----
+start_fault $R '{"kind":"net.loss","loss":1,"prefixes":["10.77.2.0/24"],"ports":[5001]}' || fail "apply port loss"
+r=$(connect_to $C 10.77.2.2 5001 800); [ "${r%% *}" = timeout ] || fail "port 5001: $r"
+r=$(connect_to $C 10.77.2.2 5002 800); [ "${r%% *}" = ECONNREFUSED ] || fail "port 5002 touched: $r"
+stop_fault; same "port loss"
+ok "port scope: port 5001 dropped, port 5002 untouched"
+
+# ---- two faults on one device, reverted one at a time ----
+start_fault $R '{"kind":"net.loss","loss":1,"prefixes":["10.77.9.9/32"]}' || fail "apply A"; pa=$FAULT_PID
+start_fault $R '{"kind":"net.bandwidth","rate":"2mbit","prefixes":["10.77.2.0/24"]}' || fail "apply B"
+[ "$(tc -n $R class show dev rs | grep -c 'd0a0:1[0-9a-f] ')" = 2 ] || fail "two faults: want two fault classes"
+stop_fault
+l=$(loss_of $C 10.77.9.9 50); [ "$l" = 100 ] || fail "fault A gone with fault B: lost $l%"
+FAULT_PID=$pa; stop_fault; same "two faults"
+ok "two faults share the root; each reverts alone"
+
+# ---- netem kinds on a kernel without sch_netem ----
+if "$NF" probe | grep -q "^qdisc netem no"; then
+  for f in '{"kind":"net.delay","delay":"100ms"}' '{"kind":"net.duplicate","duplicate":"10%"}' \
+           '{"kind":"net.corrupt","corrupt":"10%"}' '{"kind":"net.reorder","reorder":"25%","delay":"10ms"}'; do
+    msg=$("$NF" apply $R "$f" 2>&1); rc=$?
+    [ $rc = 3 ] || fail "$f: exit $rc, want 3: $msg"
+    echo "$msg" | grep -q "sch_netem" || fail "$f: message does not name sch_netem: $msg"
+    same "$f refused"
+  done
+  ok "netem kinds refused with exit 3 naming sch_netem; nothing left behind"
+else
+  echo "note: this kernel has netem; the refusal path is not exercised here"
+fi
+
+# ---- a foreign root qdisc is never replaced without --force ----
+tc -n $R qdisc add dev rs root handle 1: tbf rate 100mbit burst 32k latency 50ms
+msg=$("$NF" apply $R '{"kind":"net.loss","loss":"10%","device":"rs"}' 2>&1); rc=$?
+[ $rc = 3 ] || fail "foreign root: exit $rc, want 3: $msg"
+tc -n $R qdisc show dev rs | grep -q "qdisc tbf 1: root" || fail "foreign root was touched"
+start_fault $R '{"kind":"net.loss","loss":"10%","device":"rs"}' --force || fail "apply --force"
+tc -n $R qdisc show dev rs | grep -q "qdisc htb d0a0: root" || fail "--force did not replace"
+stop_fault
+tc -n $R qdisc del dev rs root 2>/dev/null
+same "foreign root"
+ok "foreign root qdisc: refused (exit 3) and left intact; replaced with --force"
+
+# ---- the machine's root namespace is refused (nothing is touched there) ----
+msg=$(timeout 5 "$NF" apply - '{"kind":"net.loss","loss":"10%","device":"djt-none"}' 2>&1); rc=$?
+[ $rc = 3 ] && echo "$msg" | grep -q "root network namespace" || fail "root namespace: exit $rc: $msg"
+ok "root namespace refused without --allow-root-netns"
+echo "test_tc: all passed"
