@@ -557,6 +557,34 @@ int journal_stale(const char *dir, char ***paths, size_t *n, struct err *err)
 
 /* ---- recover ---- */
 
+/* Journals in dir that a live run holds locked. */
+static int journal_live(const char *dir, size_t *live, struct err *err)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *d;
+
+	*live = 0;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : err_errno(err, errno, "journal: open folder %s", dir);
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (!journal_name_ok(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			(*live)++;
+		close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
 struct journal_ns {
 	unsigned long ino;
 	struct nl_ns *nl;   /* NULL when the namespace is gone */
@@ -684,13 +712,6 @@ static int journal_recover_one(const char *path, struct journal_nss *nss,
 		else
 			st->undone++;
 	}
-	for (i = 0; i < nss->n; i++) {
-		if (!nss->v[i].nl)
-			continue;
-		rc = journal_sweep(nss->v[i].nl, &st->swept, err);
-		if (rc < 0)
-			goto out;
-	}
 	if (unlink(path) < 0) {
 		rc = err_errno(err, errno, "recover: remove %s", path);
 		goto out;
@@ -719,7 +740,16 @@ int journal_recover(const char *dir, int extra_nsfd, struct journal_recover_stat
 		rc = journal_recover_one(paths[i], &nss, st, err);
 	if (rc == 0 && n)
 		rc = journal_fsync_dir(dir, err);
-	if (rc == 0 && extra_nsfd != -2) {
+	/*
+	 * Sweeping by marks cannot tell a crashed run's objects from a live
+	 * run's, so it only happens while no run holds a journal.
+	 */
+	if (rc == 0)
+		rc = journal_live(dir, &st->live, err);
+	for (i = 0; rc == 0 && !st->live && i < nss.n; i++)
+		if (nss.v[i].nl)
+			rc = journal_sweep(nss.v[i].nl, &st->swept, err);
+	if (rc == 0 && !st->live && extra_nsfd != -2) {
 		struct nl_ns *nl = NULL;
 
 		rc = nl_ns_open(extra_nsfd, &nl, err);

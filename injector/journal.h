@@ -129,13 +129,16 @@ struct journal_recover_stats {
 	size_t absent;       /* objects already gone */
 	size_t swept;        /* marked objects removed that no record named */
 	size_t ns_gone;      /* records whose namespace no longer exists */
+	size_t live;         /* journals held by live runs: no sweep was done */
 };
 
 /*
  * Undo every stale journal in dir (NULL: journal_dir()) in reverse order,
- * sweep each namespace they name (and extra_nsfd when it is not -2; -1 is our
- * own namespace) for doorjam's marks, and delete each journal whose objects
- * are all gone. A journal held by a live run is left alone. Returns 0 when
+ * delete each journal whose objects are all gone, then sweep each namespace
+ * they named (and extra_nsfd when it is not -2; -1 is our own namespace) for
+ * doorjam's marks. A journal held by a live run is left alone, and while one
+ * exists no sweep is done (st->live counts them), since marks cannot tell
+ * whose an object is. Returns 0 when
  * nothing of doorjam's remains, or a negative code with err set (the journal
  * is kept so that recover can be run again).
  */

@@ -168,8 +168,9 @@ static int cmd_recover(int argc, char **argv)
 		}
 	}
 	rc = journal_recover(NULL, nsfd, &st, &err);
-	printf("recover: journals=%zu records=%zu undone=%zu absent=%zu swept=%zu ns_gone=%zu\n",
-	       st.journals, st.records, st.undone, st.absent, st.swept, st.ns_gone);
+	printf("recover: journals=%zu records=%zu undone=%zu absent=%zu swept=%zu ns_gone=%zu%s\n",
+	       st.journals, st.records, st.undone, st.absent, st.swept, st.ns_gone,
+	       st.live ? " (a live run holds a journal: no sweep by marks)" : "");
 	if (rc < 0) {
 		fprintf(stderr, "netfault: %s\n", err.msg);
 		return exit_for(rc);
