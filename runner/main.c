@@ -171,15 +171,24 @@ static void print_diags(const struct diags *d)
 		fprintf(stderr, "%s\n", diag_format(&d->v[i], line, sizeof(line)));
 }
 
-/* A flows file has "flows" as an array and no "name"; everything else is a scenario. */
-static int looks_like_flows_file(const char *path)
+/*
+ * What a file is, from its top level: a lab has "hosts", a flows file has a
+ * "flows" array and no "name"; everything else is read as a scenario.
+ */
+enum file_kind { FILE_SCENARIO, FILE_FLOWS, FILE_LAB };
+
+static enum file_kind file_kind_of(const char *path)
 {
 	json_t *root = json_load_file(path, 0, NULL);
-	int r = root && json_is_array(json_object_get(root, "flows")) &&
-		!json_object_get(root, "name") && !json_object_get(root, "faults");
+	enum file_kind k = FILE_SCENARIO;
 
+	if (root && json_is_object(json_object_get(root, "hosts")))
+		k = FILE_LAB;
+	else if (root && json_is_array(json_object_get(root, "flows")) &&
+		 !json_object_get(root, "name") && !json_object_get(root, "faults"))
+		k = FILE_FLOWS;
 	json_decref(root);
-	return r;
+	return k;
 }
 
 static int cmd_validate(int argc, char **argv)
@@ -197,9 +206,17 @@ static int cmd_validate(int argc, char **argv)
 
 		diags_init(&d);
 		before = d.n;
-		if (looks_like_flows_file(argv[i])) {
+		enum file_kind kind = file_kind_of(argv[i]);
+
+		if (kind == FILE_FLOWS) {
 			if (scenario_validate_flows_file(argv[i], &d))
 				bad = 1;
+		} else if (kind == FILE_LAB) {
+			struct lab *lab = NULL;
+
+			if (lab_load(argv[i], &lab, &d))
+				bad = 1;
+			lab_free(lab);
 		} else if (scenario_load(argv[i], &sc, &d)) {
 			bad = 1;
 		}
