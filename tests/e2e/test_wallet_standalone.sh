@@ -143,6 +143,7 @@ echo "endpoints, both providers healthy"
 check "/health body" "$(jb 'r.ok')" true
 req GET "$W/balance?address=$ACCT0"
 check "/balance status" "$STATUS" 200
+ok_balance_ms=$MS
 check "/balance wei of account 0" "$(jb r.wei)" 0x21e19e0c9bab2400000
 check "/balance eth of account 0" "$(jb r.eth)" 10000.0
 check "/balance echoes the address" "$(jb r.address)" "$ACCT0"
@@ -151,6 +152,7 @@ check "/balance accepts a lower-case address, answers checksummed" "$(jb r.addre
 
 req GET "$W/head"
 check "/head status" "$STATUS" 200
+ok_head_ms=$MS
 h1=$(jb 'parseInt(r.number,16)')
 check_cmd "/head hash is a block hash" grep -Eq '"hash":"0x[0-9a-f]{64}"' "$TMP/body"
 check_cmd "/head is rpc-a's head (queried directly)" between "$h1" "$(head_num "$PA")" "$((h1 + 1))"
@@ -161,6 +163,7 @@ check_cmd "head advances ($h1 -> $h2)" test "$h2" -gt "$h1"
 
 req POST "$W/send" "{\"to\":\"$ACCT1\",\"wei\":\"1000000000000000000\"}"
 check "/send status" "$STATUS" 200
+ok_send_ms=$MS
 tx=$(jb r.hash)
 check_cmd "/send returns a tx hash" grep -Eq '^0x[0-9a-f]{64}$' <<< "$tx"
 check_cmd "/tx reaches a final status within 10 s" wait_tx "$tx" 10
@@ -188,7 +191,12 @@ want=$(node -e '
   console.log(`${cents/100n}.${(cents%100n).toString().padStart(2,"0")}`)' "$bal0")
 check "/portfolio usd = eth x 3150.25, exact to the cent" "$(jb r.usd)" "$want"
 
+echo "  measured: healthy primary costs balance ${ok_balance_ms} ms, head ${ok_head_ms} ms, send ${ok_send_ms} ms"
+
 echo "bad requests"
+req POST "$W/send" "{\"to\":\"$ACCT1\",\"wei\":\"1000000000000000000000000\"}"
+check "send beyond the balance: 422" "$STATUS" 422
+check_cmd "send beyond the balance: says insufficient funds" grep -qi 'insufficient funds' "$TMP/body"
 req GET "$W/balance?address=0x1234"
 check "bad address: 400" "$STATUS" 400
 check_cmd "bad address: error field" grep -q '"error":' "$TMP/body"
@@ -238,6 +246,7 @@ a0=$(head_num "$PA")
 req GET "$W/head"
 a1=$(head_num "$PA")
 check_cmd "rpc-a resumed: the wallet reads from it again" between "$a0" "$(jb 'parseInt(r.number,16)')" "$a1"
+echo "  measured: after the stop rpc-a is at block $a1, rpc-b at $(head_num "$PB")"
 
 echo "dead primary (rpc-a SIGKILL)"
 kill -KILL "$PID_A"
@@ -284,6 +293,30 @@ req GET "$W/portfolio?address=$ACCT0"
 check "/portfolio: 200 anyway (the flaw)" "$STATUS" 200
 check "/portfolio: usd 0.00 (the flaw)" "$(jb r.usd)" 0.00
 check "/portfolio: eth still right" "$(jb r.eth)" "$bal0"
+
+# A stand-in on the price service's port that answers like a broken
+# deployment: MODE 503 (an HTML error page) or junk (HTTP 200, not a quote).
+stub_prices() {  # MODE
+  node -e '
+    const mode = process.argv[2];
+    require("node:http").createServer((q, s) => {
+      if (mode === "503") { s.writeHead(503, {"content-type": "text/html"}); s.end("<html>503 Service Unavailable</html>"); }
+      else { s.writeHead(200, {"content-type": "application/json"}); s.end("{\"symbol\":\"ETH\",\"usd\":\"n/a\"}"); }
+    }).listen(Number(process.argv[1]), "127.0.0.1");' "$PP" "$1" > "$TMP/stub.log" 2>&1 &
+  PIDS+=($!)
+  STUB_PID=$!
+  wait_port 127.0.0.1 "$PP" || fail_now "price stub did not start"
+}
+for mode in 503 junk; do
+  echo "price service answering $mode: the flaw"
+  stub_prices "$mode"
+  req GET "$W/prices"
+  check "/prices: 502" "$STATUS" 502
+  req GET "$W/portfolio?address=$ACCT0"
+  check "/portfolio: 200 anyway (the flaw)" "$STATUS" 200
+  check "/portfolio: usd 0.00 (the flaw)" "$(jb r.usd)" 0.00
+  kill "$STUB_PID"; wait "$STUB_PID" 2>/dev/null
+done
 
 echo "both providers dead: errors, not lies"
 kill -KILL "$PID_B"
