@@ -5,7 +5,8 @@
  *   dnsd CONFIG.json
  *
  * CONFIG is {"dns": {...the scenario's "dns" block...}, "seed": N,
- * "faults": [{"kind": "dns.servfail", "names": [...], "at": "1s", "for": "2s"}]}.
+ * "faults": [{"kind": "dns.servfail", "names": [...], "at": "1s", "for": "2s"}],
+ * "log": false}. With "log": false the query log is not installed (benchmarks).
  * Faults go through the same validate/apply/revert entries the runner uses;
  * "at" and "for" are honoured with loop timers, counted from start-up. The
  * helper prints "ready ADDR..." once listening, then one JSON line per query
@@ -179,7 +180,8 @@ int main(int argc, char **argv)
 	srv = dns_server_new(l, cfg, &err);
 	if (!srv)
 		goto fail;
-	dns_server_set_log(srv, dnsd_log, NULL);
+	if (!json_is_false(json_object_get(root, "log")))
+		dns_server_set_log(srv, dnsd_log, NULL);
 	env.loop = l;
 	env.dns = srv;
 	env.seed = seed;

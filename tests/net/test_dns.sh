@@ -80,7 +80,9 @@ cat > "$dir/main.json" << 'EOF'
 EOF
 
 start() {  # start NAME CONFIG: run dnsd in the namespace, wait for "ready"
-  nx "$DNSD" "$2" > "$dir/$1.log" 2> "$dir/$1.err" &
+  # Not through nx(): in the background a function would run in a subshell,
+  # and the pid to stop must be dnsd's own (ip netns exec execs into it).
+  ip netns exec "$ns" "$DNSD" "$2" > "$dir/$1.log" 2> "$dir/$1.err" &
   pids+=($!)
   for _ in $(seq 50); do
     grep -q '^ready' "$dir/$1.log" && return 0
