@@ -138,14 +138,19 @@ int tc_dist_load(const char *name, int16_t **table, struct err *err)
 
 /* ---- message helpers ---- */
 
-static struct nl_msg *tc_msg(int cmd, int flags, int ifindex, uint32_t parent,
-			     uint32_t handle, uint32_t info)
+/* A tc message of at most size bytes (0: a page, enough for all but netem tables). */
+static struct nl_msg *tc_msg_sized(int cmd, int flags, int ifindex, uint32_t parent,
+				   uint32_t handle, uint32_t info, size_t size)
 {
 	struct tcmsg t;
-	struct nl_msg *m = nlmsg_alloc_simple(cmd, flags);
+	struct nl_msg *m = size ? nlmsg_alloc_size(size) : nlmsg_alloc_simple(cmd, flags);
 
 	if (!m)
 		return NULL;
+	if (size && !nlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, cmd, 0, flags)) {
+		nlmsg_free(m);
+		return NULL;
+	}
 	memset(&t, 0, sizeof(t));
 	t.tcm_family = AF_UNSPEC;
 	t.tcm_ifindex = ifindex;
@@ -157,6 +162,12 @@ static struct nl_msg *tc_msg(int cmd, int flags, int ifindex, uint32_t parent,
 		return NULL;
 	}
 	return m;
+}
+
+static struct nl_msg *tc_msg(int cmd, int flags, int ifindex, uint32_t parent,
+			     uint32_t handle, uint32_t info)
+{
+	return tc_msg_sized(cmd, flags, ifindex, parent, handle, info, 0);
 }
 
 static int tc_send(struct nl_ns *nl, struct nl_msg *m, int ok, const char *what, struct err *err)
@@ -284,7 +295,8 @@ static int tc_netem_qdisc(struct nl_ns *nl, int ifindex, uint32_t parent, uint32
 	memset(&cor, 0, sizeof(cor));
 	cor.probability = tc_prob_u32(ne->corrupt);
 
-	m = tc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, parent, handle, 0);
+	m = tc_msg_sized(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, parent, handle, 0,
+			 4096 + (size_t)ndist * sizeof(*dist));
 	ok = m && nla_put_string(m, TCA_KIND, "netem") == 0 &&
 	     (opt = nla_nest_start(m, TCA_OPTIONS)) != NULL &&
 	     /* netem's options are a struct followed by attributes, not a nest */
