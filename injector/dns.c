@@ -102,6 +102,7 @@ struct dns_pending {
 	uint16_t up_id;
 	struct buf up_buf;            /* TCP: what to write, then what was read */
 	size_t up_sent;
+	int up_reading;               /* TCP: the query is written, reading the reply */
 	struct dns_pending *prev, *next;
 };
 
@@ -955,6 +956,7 @@ static void dns_forward_tcp_start(struct dns_pending *p)
 	p->up_tcp = 1;
 	buf_reset(&p->up_buf);
 	p->up_sent = 0;
+	p->up_reading = 0;
 	fd = netns_socket(s->nsfd, up->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0, NULL);
 	if (fd < 0)
 		goto fail;
@@ -979,7 +981,7 @@ static void dns_forward_tcp_event(struct loop *l, int fd, unsigned events, void 
 	size_t want;
 
 	(void)events;
-	if (p->up_sent < p->up_buf.len) {
+	if (!p->up_reading) {
 		n = send(fd, p->up_buf.data + p->up_sent, p->up_buf.len - p->up_sent, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINPROGRESS)
@@ -990,7 +992,9 @@ static void dns_forward_tcp_event(struct loop *l, int fd, unsigned events, void 
 		p->up_sent += (size_t)n;
 		if (p->up_sent == p->up_buf.len) {
 			buf_reset(&p->up_buf);
-			(void)loop_fd_mod(l, fd, LOOP_READ);
+			p->up_reading = 1;
+			if (loop_fd_mod(l, fd, LOOP_READ) < 0)
+				dns_forward_next(p);
 		}
 		return;
 	}
