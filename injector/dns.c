@@ -1316,6 +1316,22 @@ static int dns_listen_one(struct dns_server *s, struct dns_listener *ls,
 	return loop_fd_add(s->loop, fd, LOOP_READ, tcp ? dns_accept_event : dns_udp_event, ls, err);
 }
 
+static uint16_t dns_sa_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void dns_listener_close(struct dns_server *s, struct dns_listener *ls)
+{
+	if (ls->fd >= 0) {
+		loop_fd_del(s->loop, ls->fd);
+		close(ls->fd);
+		ls->fd = -1;
+	}
+}
+
 struct dns_server *dns_server_new(struct loop *l, const struct dns_config *cfg, struct err *err)
 {
 	struct dns_server *s = calloc(1, sizeof(*s));
@@ -1365,14 +1381,26 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_config *cfg, 
 		struct sockaddr_storage a = cfg->listen[i];
 		struct dns_listener *u = &s->ls[2 * i], *t = &s->ls[2 * i + 1];
 
+		int any = dns_sa_port(&a) == 0, tries = 0, rc;
+
 		u->fd = t->fd = -1;
 		s->nls = 2 * i + 2;
-		if (dns_listen_one(s, u, &a, 0, err) < 0)
-			goto fail;
-		/* With port 0, TCP takes the port the kernel gave UDP. */
-		a = u->addr;
-		if (dns_listen_one(s, t, &a, 1, err) < 0)
-			goto fail;
+		for (;;) {
+			struct sockaddr_storage b;
+
+			if (dns_listen_one(s, u, &a, 0, err) < 0)
+				goto fail;
+			/* With port 0, TCP takes the port the kernel gave UDP. */
+			b = u->addr;
+			rc = dns_listen_one(s, t, &b, 1, err);
+			if (rc == 0)
+				break;
+			/* That port may be taken for TCP: pick another one. */
+			if (!any || rc != -EADDRINUSE || ++tries >= 32)
+				goto fail;
+			dns_listener_close(s, u);
+			dns_listener_close(s, t);
+		}
 	}
 	return s;
 fail:
@@ -1390,12 +1418,8 @@ void dns_server_free(struct dns_server *s)
 		dns_conn_close(s->conns);
 	while (s->pending)
 		dns_pending_free(s->pending);
-	for (i = 0; i < s->nls; i++) {
-		if (s->ls[i].fd >= 0) {
-			loop_fd_del(s->loop, s->ls[i].fd);
-			close(s->ls[i].fd);
-		}
-	}
+	for (i = 0; i < s->nls; i++)
+		dns_listener_close(s, &s->ls[i]);
 	free(s->ls);
 	while (s->rules) {
 		struct dns_rule_slot *r = s->rules;

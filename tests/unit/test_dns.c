@@ -49,7 +49,7 @@ static void fixture_log(const struct dns_log_entry *e, void *arg)
 	snprintf(f->last_answer, sizeof(f->last_answer), "%s", e->answer);
 }
 
-static struct fixture *fixture_new(uint64_t seed)
+static struct fixture *fixture_new_up(uint64_t seed, const struct sockaddr_storage *up)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct err e;
@@ -70,11 +70,22 @@ static struct fixture *fixture_new(uint64_t seed)
 	f->cfg.nzone = 2;
 	f->cfg.ttl = 60;
 	f->cfg.seed = seed;
+	if (up) {
+		f->cfg.upstreams = (struct sockaddr_storage *)up;
+		f->cfg.nupstreams = 1;
+		f->cfg.upstream_timeout_us = 100000;
+		f->cfg.upstream_tries = 2;
+	}
 	f->s = dns_server_new(f->l, &f->cfg, &e);
 	if (!f->s)
 		fail_msg("dns_server_new: %s", e.msg);
 	dns_server_set_log(f->s, fixture_log, f);
 	return f;
+}
+
+static struct fixture *fixture_new(uint64_t seed)
+{
+	return fixture_new_up(seed, NULL);
 }
 
 static void fixture_free(struct fixture *f)
@@ -361,6 +372,87 @@ static void test_tcp_framing(void **state)
 	fixture_free(f);
 }
 
+/* Run the loop until fd has a datagram (or 1 s); returns its length or -1. */
+static ssize_t pump_recv(struct fixture *f, int fd, uint8_t *buf, size_t cap,
+			 struct sockaddr_storage *from)
+{
+	uint64_t t0 = loop_now_us();
+
+	while (loop_now_us() - t0 < 1000000) {
+		socklen_t fl = sizeof(*from);
+		ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, &fl);
+
+		if (n >= 0)
+			return n;
+		assert_int_equal(loop_once(f->l, 5000), 0);
+	}
+	return -1;
+}
+
+static void test_forwarding(void **state)
+{
+	struct sockaddr_storage up, srv, from;
+	socklen_t ul = sizeof(up);
+	uint8_t q[300], fwd[512], reply[512], got[512];
+	struct fixture *f;
+	struct dnsmsg m;
+	struct err e;
+	size_t ql;
+	ssize_t n, fl;
+	int ufd = socket(AF_INET, SOCK_DGRAM, 0), cfd = socket(AF_INET, SOCK_DGRAM, 0);
+	uint16_t fid;
+	char sum[128];
+
+	(void)state;
+	/* A fake upstream on a free loopback port. */
+	assert_int_equal(dns_addr_parse("127.0.0.1:0", 53, &up, &e), 0);
+	assert_int_equal(bind(ufd, (struct sockaddr *)&up, sizeof(struct sockaddr_in)), 0);
+	assert_int_equal(getsockname(ufd, (struct sockaddr *)&up, &ul), 0);
+	f = fixture_new_up(5, &up);
+	assert_int_equal(dns_server_addr(f->s, 0, &srv), 0);
+	ql = make_query(q, 0x7777, "www.outside.example", DNSMSG_TYPE_A);
+	assert_true(sendto(cfd, q, ql, 0, (struct sockaddr *)&srv, sizeof(struct sockaddr_in)) > 0);
+	/* The forwarded query: same question, a new ID. */
+	fl = pump_recv(f, ufd, fwd, sizeof(fwd), &from);
+	assert_int_equal(fl, (ssize_t)ql);
+	assert_int_equal(dnsmsg_parse_query(fwd, (size_t)fl, &m, &e), 0);
+	assert_string_equal(m.qname, "www.outside.example");
+	fid = m.id;
+	/* Replies with the wrong ID or question are ignored... */
+	memcpy(reply, fwd, (size_t)fl);
+	reply[2] |= 0x80;                            /* QR */
+	reply[7] = 1;                                /* one answer */
+	memcpy(reply + fl, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x01\x02\x03", 16);
+	reply[0] ^= 0xff;
+	assert_true(sendto(ufd, reply, (size_t)fl + 16, 0, (struct sockaddr *)&from, ul) > 0);
+	reply[0] ^= 0xff;
+	reply[13] ^= 0x01;                           /* "vww.outside.example" */
+	assert_true(sendto(ufd, reply, (size_t)fl + 16, 0, (struct sockaddr *)&from, ul) > 0);
+	reply[13] ^= 0x01;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(loop_once(f->l, 5000), 0);
+	assert_true(recv(cfd, got, sizeof(got), MSG_DONTWAIT) < 0);
+	/* ...the right one reaches the client with the client's ID. */
+	assert_int_equal((reply[0] << 8) | reply[1], fid);
+	assert_true(sendto(ufd, reply, (size_t)fl + 16, 0, (struct sockaddr *)&from, ul) > 0);
+	n = pump_recv(f, cfd, got, sizeof(got), &from);
+	assert_int_equal(n, fl + 16);
+	assert_int_equal(got[0], 0x77);
+	assert_int_equal(got[1], 0x77);
+	assert_string_equal(dnsmsg_summary(got, (size_t)n, sum, sizeof(sum)), "NOERROR A 10.1.2.3");
+	assert_string_equal(f->last_action, "upstream");
+	/* A silent upstream: two tries, then SERVFAIL to the client. */
+	assert_true(sendto(cfd, q, ql, 0, (struct sockaddr *)&srv, sizeof(struct sockaddr_in)) > 0);
+	assert_true(pump_recv(f, ufd, fwd, sizeof(fwd), &from) > 0);
+	assert_true(pump_recv(f, ufd, fwd, sizeof(fwd), &from) > 0);     /* the retry */
+	n = pump_recv(f, cfd, got, sizeof(got), &from);
+	assert_true(n > 0);
+	assert_string_equal(dnsmsg_summary(got, (size_t)n, sum, sizeof(sum)), "SERVFAIL");
+	close(ufd);
+	close(cfd);
+	fixture_free(f);
+}
+
 /* ---- the "dns" block and fault validation ---- */
 
 static int count_diag(struct diags *d, const char *ptr)
@@ -549,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_udp_answers),
 		cmocka_unit_test(test_udp_delay_timeout_and_response),
 		cmocka_unit_test(test_tcp_framing),
+		cmocka_unit_test(test_forwarding),
 		cmocka_unit_test(test_config_check),
 		cmocka_unit_test(test_config_build),
 		cmocka_unit_test(test_fault_validate),
