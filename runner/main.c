@@ -700,7 +700,12 @@ static int cmd_run(int argc, char **argv)
 			if (write_report(&c.reports[k], res, main_color(stdout)) && code_io == 0)
 				code_io = 1;
 		}
-		if (res && !term_to_stdout) {
+		size_t nruns = 0;
+
+		for (k = 0; res && k < res->nflows; k++)
+			nruns += res->flows[k].nruns;
+		/* a run refused before its first flow run has no table worth printing */
+		if (res && !term_to_stdout && (rc == 0 || nruns > 0)) {
 			struct report_req q = { (char *)"term", (char *)"-" };
 
 			if (write_report(&q, res, main_color(stdout)))

@@ -823,8 +823,12 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		*err = r.err;
 		rc = r.refused ? RUN_REFUSED : r.err.code;
 	}
-	result_finish(r.res);
 out:
+	if (rc && !r.res->error)
+		r.res->error = strdup(err->msg[0] ? err->msg : "the run could not complete");
+	if (!r.res->duration_ms && r.t0)
+		r.res->duration_ms = run_ms(&r);
+	result_finish(r.res);
 	if (r.driver) {
 		run_faults_lift_all(&r);
 		driver_free(r.driver);
