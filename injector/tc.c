@@ -12,6 +12,7 @@
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +30,18 @@
 #define TC_DIST_DIR2  "/usr/lib/tc"
 #define TC_DIST_MAX   16384
 #define TC_MAX_DEVS   32
+#define TC_INGRESS_PRIO 0xd0au   /* prio of doorjam's redirect filter: its mark */
 #define TC_FAULT_MINOR(slot)  (0x10u + (slot))
 #define TC_LEAF_MAJOR(slot)   (TC_MAJOR + 1u + (slot))
 #define TC_HOLE_MAJOR(slot)   (TC_MAJOR + 0x80u + 1u + (slot))
 
 struct tc_dev {
-	int ifindex;
+	int ifindex;              /* the device the tree is on (the ifb for ingress) */
 	char name[IF_NAMESIZE];
+	int src_ifindex;          /* ingress: the device whose ingress is redirected */
+	char src_name[IF_NAMESIZE];
+	int has_ingress;          /* ingress qdisc made on src */
+	int has_ifb;              /* ifb device made */
 	uint32_t slot;
 	int has_class;        /* the fault's class exists */
 	int prio_used[2];     /* u32 filters made at 2*slot+1 (IPv4/all), 2*slot+2 (IPv6) */
@@ -436,7 +442,7 @@ static int tc_u32_filter(struct nl_ns *nl, int ifindex, uint32_t parent, uint32_
 
 struct tc_obj {
 	int ifindex;
-	uint32_t parent, handle;
+	uint32_t parent, handle, info;
 	char kind[16];
 };
 
@@ -464,6 +470,7 @@ static int tc_obj_cb(const struct nlmsghdr *h, void *arg, struct err *err)
 	x.ifindex = t->tcm_ifindex;
 	x.parent = t->tcm_parent;
 	x.handle = t->tcm_handle;
+	x.info = t->tcm_info;
 	if (tb[TCA_KIND])
 		snprintf(x.kind, sizeof(x.kind), "%.*s", nla_len(tb[TCA_KIND]),
 			 (const char *)nla_data(tb[TCA_KIND]));
@@ -480,23 +487,29 @@ static int tc_obj_cb(const struct nlmsghdr *h, void *arg, struct err *err)
 	return 0;
 }
 
-static int tc_list(struct nl_ns *nl, int cmd, int ifindex, struct tc_objs *o, struct err *err)
+static int tc_list_parent(struct nl_ns *nl, int cmd, int ifindex, uint32_t parent,
+			  struct tc_objs *o, struct err *err)
 {
-	struct nl_msg *m = tc_msg(cmd, 0, ifindex, 0, 0, 0);
+	struct nl_msg *m = tc_msg(cmd, 0, ifindex, parent, 0, 0);
 	int rc;
 
 	memset(o, 0, sizeof(*o));
 	o->ifindex = ifindex;
 	if (!m)
 		return err_set(err, -ENOMEM, "out of memory");
-	rc = nl_ns_dump(nl, m, cmd == RTM_GETQDISC ? "list qdiscs" : "list classes",
-			tc_obj_cb, o, err);
+	rc = nl_ns_dump(nl, m, cmd == RTM_GETQDISC ? "list qdiscs" :
+			cmd == RTM_GETTCLASS ? "list classes" : "list filters", tc_obj_cb, o, err);
 	nlmsg_free(m);
 	if (rc < 0) {
 		free(o->v);
 		memset(o, 0, sizeof(*o));
 	}
 	return rc;
+}
+
+static int tc_list(struct nl_ns *nl, int cmd, int ifindex, struct tc_objs *o, struct err *err)
+{
+	return tc_list_parent(nl, cmd, ifindex, 0, o, err);
 }
 
 struct tc_link {
@@ -747,12 +760,191 @@ static int tc_fault_classes(struct nl_ns *nl, int ifindex, unsigned char *used, 
 	return 0;
 }
 
+static int tc_link_del(struct nl_ns *nl, int ifindex, const char *name, int *absent,
+		       struct err *err);
+
+/* Index of device name (0 when there is none). */
+static int tc_link_index(struct nl_ns *nl, const char *name, struct err *err, int *ifindex)
+{
+	struct tc_links *l = malloc(sizeof(*l));
+	size_t i;
+	int rc;
+
+	*ifindex = 0;
+	if (!l)
+		return err_set(err, -ENOMEM, "out of memory");
+	rc = tc_links_list(nl, l, err);
+	for (i = 0; rc == 0 && i < l->n; i++)
+		if (!strcmp(l->v[i].name, name))
+			*ifindex = l->v[i].ifindex;
+	free(l);
+	return rc;
+}
+
+/* Make an ifb device (journaled first), bring it up; d->name/ifindex become the ifb. */
+static int tc_ifb_create(struct tc_fault *f, struct tc_dev *d, struct journal *j, int nsfd,
+			 struct err *err)
+{
+	struct journal_rec rec;
+	struct ifinfomsg ifi;
+	struct nl_msg *m;
+	struct nlattr *li;
+	char name[IF_NAMESIZE], what[64];
+	int k, idx = 1, rc, ok;
+
+	for (k = 0; k < 100 && idx; k++) {
+		snprintf(name, sizeof(name), TC_IFB_PREFIX "%d", k);
+		rc = tc_link_index(f->nl, name, err, &idx);
+		if (rc < 0)
+			return rc;
+	}
+	if (idx)
+		return err_set(err, -ENOSPC, "no free ifb device name (" TC_IFB_PREFIX "0..99)");
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = JOURNAL_LINK;
+	journal_rec_set_ns(&rec, nsfd);
+	snprintf(rec.dev, sizeof(rec.dev), "%s", name);
+	rc = journal_add(j, &rec, err);
+	if (rc == 0)
+		rc = journal_sync(j, err);
+	if (rc < 0)
+		return rc;
+	memset(&ifi, 0, sizeof(ifi));
+	m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	ok = m && nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+	     nla_put_string(m, IFLA_IFNAME, name) == 0 &&
+	     (li = nla_nest_start(m, IFLA_LINKINFO)) != NULL &&
+	     nla_put_string(m, IFLA_INFO_KIND, "ifb") == 0 && nla_nest_end(m, li) == 0;
+	snprintf(what, sizeof(what), "create ifb device %s", name);
+	rc = tc_send(f->nl, m, ok, what, err);
+	if (rc < 0)
+		return rc;
+	d->has_ifb = 1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	rc = tc_link_index(f->nl, name, err, &d->ifindex);
+	if (rc < 0)
+		return rc;
+	if (!d->ifindex)
+		return err_set(err, -ENODEV, "ifb device %s vanished", name);
+	memset(&ifi, 0, sizeof(ifi));
+	ifi.ifi_index = d->ifindex;
+	ifi.ifi_flags = IFF_UP;
+	ifi.ifi_change = IFF_UP;
+	m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	ok = m && nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0;
+	snprintf(what, sizeof(what), "set %s up", name);
+	return tc_send(f->nl, m, ok, what, err);
+}
+
+/*
+ * Redirect everything arriving on d->src into the ifb: an ingress qdisc
+ * (journaled first) and one u32 match-all filter at prio TC_INGRESS_PRIO
+ * (doorjam's mark) with a mirred egress-redirect action.
+ */
+static int tc_ingress_redirect(struct tc_fault *f, struct tc_dev *d, struct journal *j,
+			       int nsfd, struct err *err)
+{
+	struct journal_rec rec;
+	struct tc_objs o;
+	struct tc_u32_key key;
+	struct {
+		struct tc_u32_sel sel;
+		struct tc_u32_key keys[1];
+	} sel;
+	struct tc_mirred mir;
+	struct nlattr *opt, *act, *a1, *aopt;
+	struct nl_msg *m;
+	char what[96];
+	size_t i;
+	int rc, ok, busy = 0;
+
+	rc = tc_list(f->nl, RTM_GETQDISC, d->src_ifindex, &o, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < o.n; i++)
+		if (o.v[i].parent == TC_H_INGRESS)
+			busy = 1;
+	free(o.v);
+	if (busy)
+		return err_set(err, -EBUSY, "%s: already has an ingress (or clsact) qdisc; doorjam "
+			       "does not share it", d->src_name);
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = JOURNAL_QDISC;
+	journal_rec_set_ns(&rec, nsfd);
+	rec.ifindex = d->src_ifindex;
+	snprintf(rec.dev, sizeof(rec.dev), "%s", d->src_name);
+	rec.parent = TC_H_INGRESS;
+	rec.handle = TC_H_MAKE(TC_H_INGRESS, 0);
+	rc = journal_add(j, &rec, err);
+	if (rc == 0)
+		rc = journal_sync(j, err);
+	if (rc == 0)
+		rc = tc_plain_qdisc(f->nl, d->src_ifindex, TC_H_INGRESS, TC_H_MAKE(TC_H_INGRESS, 0),
+				    "ingress", d->src_name, err);
+	if (rc < 0)
+		return rc;
+	d->has_ingress = 1;
+	tc_key(&key, 0, 0, 0);
+	memset(&sel, 0, sizeof(sel));
+	sel.sel.flags = TC_U32_TERMINAL;
+	sel.sel.nkeys = 1;
+	sel.keys[0] = key;
+	memset(&mir, 0, sizeof(mir));
+	mir.action = TC_ACT_STOLEN;
+	mir.eaction = TCA_EGRESS_REDIR;
+	mir.ifindex = (uint32_t)d->ifindex;
+	m = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, d->src_ifindex,
+		   TC_H_MAKE(TC_H_INGRESS, 0), 0, TC_H_MAKE(TC_INGRESS_PRIO << 16, htons(ETH_P_ALL)));
+	ok = m && nla_put_string(m, TCA_KIND, "u32") == 0 &&
+	     (opt = nla_nest_start(m, TCA_OPTIONS)) != NULL &&
+	     nla_put(m, TCA_U32_SEL, sizeof(sel), &sel) == 0 &&
+	     (act = nla_nest_start(m, TCA_U32_ACT)) != NULL &&
+	     (a1 = nla_nest_start(m, 1)) != NULL &&
+	     nla_put_string(m, TCA_ACT_KIND, "mirred") == 0 &&
+	     (aopt = nla_nest_start(m, TCA_ACT_OPTIONS)) != NULL &&
+	     nla_put(m, TCA_MIRRED_PARMS, sizeof(mir), &mir) == 0 &&
+	     nla_nest_end(m, aopt) == 0 && nla_nest_end(m, a1) == 0 &&
+	     nla_nest_end(m, act) == 0 && nla_nest_end(m, opt) == 0;
+	snprintf(what, sizeof(what), "%s: redirect ingress to %s (u32 + mirred)", d->src_name,
+		 d->name);
+	return tc_send(f->nl, m, ok, what, err);
+}
+
+/* Undo an ingress fault: stop the redirect first, then remove the ifb (and its tree). */
+static int tc_ingress_undo(struct nl_ns *nl, struct tc_dev *d, struct err *err)
+{
+	struct err e2;
+	char what[96];
+	int rc, absent, first = 0;
+
+	if (d->has_ingress) {
+		snprintf(what, sizeof(what), "%s: delete ingress qdisc", d->src_name);
+		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, d->src_ifindex, TC_H_INGRESS,
+				       TC_H_MAKE(TC_H_INGRESS, 0), 0), what, &absent, err);
+		if (rc < 0)
+			first = rc;
+		else
+			d->has_ingress = 0;
+	}
+	if (d->has_ifb) {
+		rc = tc_link_del(nl, d->ifindex, d->name, &absent, first ? &e2 : err);
+		if (rc < 0 && !first)
+			first = rc;
+		if (rc == 0)
+			d->has_ifb = d->has_class = 0;
+	}
+	return first;
+}
+
 static int tc_dev_undo(struct nl_ns *nl, struct tc_dev *d, struct err *err)
 {
 	struct err e2;
 	char what[96];
 	size_t left = 0;
 	int rc, absent, first = 0, k;
+
+	if (d->src_ifindex)
+		return tc_ingress_undo(nl, d, err);
 
 	rc = tc_fault_classes(nl, d->ifindex, NULL, &left, err);
 	if (rc < 0)
@@ -924,10 +1116,6 @@ int tc_apply(int nsfd, struct journal *j, const struct tc_spec *s, int force,
 	int rc;
 
 	*out = NULL;
-	if (s->ingress)
-		return err_set(err, -ENOTSUP, "direction \"ingress\" (through an ifb device) is "
-			       "not supported by this build of doorjam; use \"egress\" on the "
-			       "far side of the link");
 	if (!s->use_netem && !(s->bpf_loss > 0) && !s->rate_bps)
 		return err_set(err, -EINVAL, "the fault changes nothing (no netem parameter, "
 			       "loss or rate)");
@@ -941,7 +1129,20 @@ int tc_apply(int nsfd, struct journal *j, const struct tc_spec *s, int force,
 	if (rc < 0)
 		goto fail;
 	for (i = 0; i < f->ndev; i++) {
-		rc = tc_dev_apply(f, &f->dev[i], j, nsfd, s, force, err);
+		struct tc_dev *d = &f->dev[i];
+
+		if (s->ingress) {
+			/* the tree goes on an ifb; the redirect comes last */
+			d->src_ifindex = d->ifindex;
+			snprintf(d->src_name, sizeof(d->src_name), "%s", d->name);
+			rc = tc_ifb_create(f, d, j, nsfd, err);
+			if (rc == 0)
+				rc = tc_dev_apply(f, d, j, nsfd, s, force, err);
+			if (rc == 0)
+				rc = tc_ingress_redirect(f, d, j, nsfd, err);
+		} else {
+			rc = tc_dev_apply(f, d, j, nsfd, s, force, err);
+		}
 		if (rc < 0) {
 			size_t k;
 
@@ -964,7 +1165,11 @@ char *tc_fault_devices(const struct tc_fault *f, char *out, size_t outlen)
 	if (outlen)
 		out[0] = '\0';
 	for (i = 0; f && i < f->ndev && n < outlen; i++) {
-		int w = snprintf(out + n, outlen - n, "%s%s", i ? "," : "", f->dev[i].name);
+		const struct tc_dev *d = &f->dev[i];
+		int w = d->src_ifindex ?
+			snprintf(out + n, outlen - n, "%s%s(ingress via %s)", i ? "," : "",
+				 d->src_name, d->name) :
+			snprintf(out + n, outlen - n, "%s%s", i ? "," : "", d->name);
 
 		if (w < 0)
 			break;
@@ -1079,6 +1284,30 @@ int tc_sweep(struct nl_ns *nl, size_t *removed, struct err *err)
 		snprintf(what, sizeof(what), "delete qdisc %x: on device %d", maj, o.v[i].ifindex);
 		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, o.v[i].ifindex, TC_H_ROOT, o.v[i].handle, 0),
 			    what, &absent, err);
+		if (rc == 0 && !absent)
+			(*removed)++;
+	}
+	/* ingress qdiscs that carry doorjam's redirect filter (its prio is the mark) */
+	for (i = 0; i < o.n && rc == 0; i++) {
+		struct tc_objs fl;
+		size_t k;
+		int ours = 0;
+
+		if (o.v[i].parent != TC_H_INGRESS)
+			continue;
+		rc = tc_list_parent(nl, RTM_GETTFILTER, o.v[i].ifindex, TC_H_MAKE(TC_H_INGRESS, 0),
+				    &fl, err);
+		if (rc < 0)
+			break;
+		for (k = 0; k < fl.n; k++)
+			if (fl.v[k].info >> 16 == TC_INGRESS_PRIO)
+				ours = 1;
+		free(fl.v);
+		if (!ours)
+			continue;
+		snprintf(what, sizeof(what), "delete ingress qdisc on device %d", o.v[i].ifindex);
+		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, o.v[i].ifindex, TC_H_INGRESS,
+				       TC_H_MAKE(TC_H_INGRESS, 0), 0), what, &absent, err);
 		if (rc == 0 && !absent)
 			(*removed)++;
 	}

@@ -16,8 +16,14 @@
  *       match the fault's destination prefixes and ports into its class; a
  *       fault without prefixes or ports matches everything.
  *
- * Handle majors TC_MAJOR..TC_MAJOR+0x1ff are doorjam's mark; ifb devices are
- * named TC_IFB_PREFIX<slot>. A root qdisc that is not doorjam's and not the
+ * Ingress: an ifb device TC_IFB_PREFIX<n> carries the tree above (matching
+ * source fields instead of destination ones); the device gets an ingress
+ * qdisc with one u32 match-all filter at prio 0xd0a whose mirred action
+ * redirects every arriving packet to the ifb. The redirect is made last and
+ * removed first.
+ *
+ * Handle majors TC_MAJOR..TC_MAJOR_LAST, ifb names and the redirect filter's
+ * prio are doorjam's marks. A root qdisc that is not doorjam's and not the
  * kernel's default is never replaced unless force is given. The root qdisc
  * (which takes every class, leaf and filter with it) and each ifb device are
  * journaled before they are made. Swapping the default root for doorjam's

@@ -75,6 +75,28 @@ l=$(loss_of $C 10.77.9.9 50); [ "$l" = 100 ] || fail "fault A gone with fault B:
 FAULT_PID=$pa; stop_fault; same "two faults"
 ok "two faults share the root; each reverts alone"
 
+# ---- ingress through an ifb device, scoped by source prefix ----
+start_fault $S '{"kind":"net.loss","loss":1,"direction":"ingress","prefixes":["10.77.1.0/24"]}' || fail "apply ingress"
+ifb=$(ip -n $S -o link show type ifb | awk -F': ' '{print $2}')
+[ "$ifb" = djifb0 ] || fail "ingress: want ifb device djifb0, have '$ifb'"
+tc -n $S qdisc show dev vs | grep -q "qdisc ingress ffff:" || fail "ingress: no ingress qdisc on vs"
+tc -n $S filter show dev vs ingress | grep -q "Egress Redirect to device djifb0" || fail "ingress: no mirred redirect"
+tc -n $S filter show dev djifb0 | grep -q "match 0a4d0100/ffffff00 at 12" || fail "ingress: no source match on djifb0"
+l=$(loss_of $C 10.77.2.2 100); [ "$l" = 100 ] || fail "ingress: from the client lost $l%, want 100%"
+l=$(loss_of $R 10.77.2.2 100); [ "$l" = 0 ] || fail "ingress scope: from the core (10.77.2.1) lost $l%"
+stop_fault; same "ingress"
+ok "ingress via ifb: traffic from 10.77.1.0/24 dropped, from 10.77.2.1 untouched; ifb and ingress qdisc removed"
+
+start_fault $S '{"kind":"net.bandwidth","rate":"1mbit","direction":"ingress","device":"vs"}' || fail "apply ingress bw"
+"$NF" sink $S 10.77.2.2 5001 > $out & PIDS="$PIDS $!"; sink=$!
+for i in $(seq 50); do grep -q listening $out && break; sleep 0.05; done
+"$NF" send $C 10.77.2.2 5001 400000 || fail "send"
+wait $sink
+bps=$(awk '/^received/{print $4}' $out)
+awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "ingress bandwidth: measured $bps bit/s"
+stop_fault; same "ingress bandwidth"
+ok "ingress bandwidth 1mbit: measured $bps bit/s"
+
 # ---- netem kinds on a kernel without sch_netem ----
 if "$NF" probe | grep -q "^qdisc netem no"; then
   for f in '{"kind":"net.delay","delay":"100ms"}' '{"kind":"net.duplicate","duplicate":"10%"}' \
