@@ -10,7 +10,7 @@ pkgs=(
   gcc make pkg-config libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libpcap-dev
   libcurl4-openssl-dev libjansson-dev libcmocka-dev
   # tests: real peers and tools
-  iproute2 curl procps psmisc dnsutils knot-dnsutils clang libclang-rt-14-dev
+  iproute2 curl procps psmisc dnsutils knot-dnsutils jq clang libclang-rt-14-dev
   user-mode-linux kmod iputils-ping netcat-openbsd
 )
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
@@ -40,7 +40,7 @@ install_npm() {  # dir: npm ci when node_modules is missing or older than the lo
   fi
 }
 install_npm tests/peers
-for d in examples/*/; do
-  [ -f "$d/package-lock.json" ] && install_npm "${d%/}"
+for lock in examples/*/package-lock.json examples/*/*/package-lock.json; do
+  [ -f "$lock" ] && install_npm "$(dirname "$lock")"
 done
 exit 0
