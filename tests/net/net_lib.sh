@@ -47,6 +47,8 @@ lab_up() {
   ip -n $S -6 route add fd77::/16 via fd77:2::1
   ip -n $R route add 10.77.9.9/32 via 10.77.2.2
   ip netns exec $R sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # the core answers every rejected packet: no per-host ICMP rate limit in the lab
+  ip netns exec $R sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
   # resolve neighbours now, so that the first measured packet is not the one that waits
   local a
   for a in 10.77.2.2 fd77:2::2 10.77.9.9; do

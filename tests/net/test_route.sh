@@ -55,6 +55,22 @@ for kind in unreachable blackhole prohibit; do
   ok "net.$kind reverted: state identical, path back"
 done
 
+# A real HTTP exchange (curl against a one-line HTTP server in the server
+# namespace) fails during net.unreachable and works again after it.
+if command -v curl >/dev/null && command -v nc >/dev/null; then
+  ip netns exec $S bash -c 'while :; do printf "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok" | nc -l -N 10.77.2.2 8080 >/dev/null 2>&1 || sleep 0.1; done' &
+  PIDS="$PIDS $!"
+  http() { ip netns exec $C curl -s -m 3 -o /dev/null -w '%{http_code}' http://10.77.2.2:8080/; echo " $?"; }
+  for i in $(seq 50); do [ "$(http)" = "200 0" ] && break; sleep 0.1; done
+  [ "$(http)" = "200 0" ] || fail "http baseline: $(http)"
+  start_fault $R '{"kind":"net.unreachable","prefixes":["10.77.2.0/24"]}' || fail "apply for http"
+  h=$(http); [ "$h" = "000 7" ] || fail "http during net.unreachable: '$h' (want curl exit 7, no HTTP status)"
+  stop_fault
+  h=$(http); [ "$h" = "200 0" ] || fail "http after revert: '$h'"
+  ok "HTTP: 200 before, curl exit 7 (no route to host) during net.unreachable, 200 after"
+  [ "$(state)" = "$before" ] || fail "state differs after the http check"
+fi
+
 # Two sets at once take two slots and come off independently.
 start_fault $R '{"kind":"net.unreachable","prefixes":["10.77.2.0/24"]}' || fail "apply 1"
 p1=$FAULT_PID
