@@ -60,7 +60,46 @@ struct cli {
 	int quiet;
 	int verbose;
 	int color;
+	int live;            /* a status line is drawn at the bottom of the terminal */
+	int live_drawn;
+	const char *events_path;
 };
+
+/* Erase the live status line (before a log line is printed over it). */
+static void live_clear(struct cli *c)
+{
+	if (c->live && c->live_drawn) {
+		fputs("\r\033[K", stderr);
+		c->live_drawn = 0;
+	}
+}
+
+/* Draw the live status line: phase, time, faults on, each flow's last outcome. */
+static void live_draw(void *arg, const struct run_progress *p)
+{
+	struct cli *c = arg;
+	char line[1024];
+	size_t n = 0, i, width = 80;
+	const char *cols = getenv("COLUMNS");
+
+	if (!c->live)
+		return;
+	if (cols && atoi(cols) > 20)
+		width = (size_t)atoi(cols);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "[%s %llu.%llus/%llus]", p->phase,
+			      (unsigned long long)(p->elapsed_ms / 1000),
+			      (unsigned long long)(p->elapsed_ms % 1000 / 100),
+			      (unsigned long long)(p->planned_ms / 1000));
+	if (p->nfaults)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " faults on: %zu", p->nfaults);
+	for (i = 0; i < p->nflows && n < sizeof(line) - 64; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " | %s %s", p->flows[i], p->last[i]);
+	if (n >= width)
+		line[width - 1] = '\0';
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	c->live_drawn = 1;
+}
 
 static int main_color(FILE *f)
 {
@@ -77,6 +116,7 @@ static void main_log_sink(enum log_level level, const char *msg, void *arg)
 	struct tm tm;
 	char when[16];
 
+	live_clear(c);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
@@ -91,7 +131,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: doorjam run SCENARIO... [--report FORMAT:PATH]... [--seed N] [--quiet]\n"
 	      "                 [--target NETNS] [--allow-root-netns] [--force] [--keep-going]\n"
-	      "                 [--dry-run] [--logs DIR] [--verbose]\n"
+	      "                 [--dry-run] [--logs DIR] [--events PATH] [--verbose]\n"
 	      "       doorjam validate FILE...\n"
 	      "       doorjam plan SCENARIO\n"
 	      "       doorjam doctor\n"
@@ -128,6 +168,7 @@ static int cmd_help(int argc, char **argv)
 		     "  --force               allow replacing a root qdisc doorjam did not make\n"
 		     "  --keep-going          run the fault phase even if the baseline failed\n"
 		     "  --dry-run             run the flows on the schedule, apply no fault\n"
+		     "  --events PATH         every event of the run as JSON lines ('-': stdout)\n"
 		     "  --logs DIR            lab service logs go to DIR/SCENARIO/ (default\n"
 		     "                        /tmp/doorjam-logs)\n"
 		     "  --quiet               no progress lines\n"
@@ -576,6 +617,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "logs", required_argument, NULL, 'L' },
+		{ "events", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -628,6 +670,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 		case 'k': c->run.keep_going = 1; break;
 		case 'n': c->run.dry_run = 1; break;
 		case 'L': c->run.log_dir = optarg; break;
+		case 'E': c->events_path = optarg; break;
 		default:
 			return -1;
 		}
@@ -650,6 +693,18 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c.color = main_color(stderr);
+	c.live = !c.quiet && c.color;
+	if (c.live) {
+		c.run.progress = live_draw;
+		c.run.progress_arg = &c;
+	}
+	if (c.events_path) {
+		c.run.events = strcmp(c.events_path, "-") ? fopen(c.events_path, "w") : stdout;
+		if (!c.run.events) {
+			fprintf(stderr, "doorjam: --events %s: %s\n", c.events_path, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
 	if (!c.quiet)
 		log_set_sink(main_log_sink, &c, c.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	else
@@ -692,6 +747,7 @@ static int cmd_run(int argc, char **argv)
 		if (!c.quiet)
 			fprintf(stderr, "doorjam: running %s (%s)\n", sc->name, argv[i]);
 		rc = run_scenario(sc, &c.run, &res, &e);
+		live_clear(&c);
 		if (rc)
 			fprintf(stderr, "doorjam: %s: %s\n", sc->name, e.msg);
 		for (k = 0; res && k < c.nreports; k++) {
@@ -734,6 +790,8 @@ static int cmd_run(int argc, char **argv)
 				break;
 		}
 	}
+	if (c.run.events && c.run.events != stdout)
+		fclose(c.run.events);
 	return worst;
 }
 

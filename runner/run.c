@@ -81,7 +81,69 @@ struct run {
 	const char **proxy_names;
 	size_t nproxies;
 	struct loop_timer *watch;        /* lab service watchdog */
+	struct loop_timer *progress;     /* progress refresh */
+	const char **last_outcome;       /* per flow, for progress */
+	int done_phase;
 };
+
+/* Write one event line: {"t_ms":..,"type":..,...}; takes ownership of obj. */
+static void run_event(struct run *r, const char *type, json_t *obj)
+{
+	char *line;
+
+	if (!r->o->events) {
+		json_decref(obj);
+		return;
+	}
+	if (!obj)
+		obj = json_object();
+	json_object_set_new(obj, "t_ms", json_integer((json_int_t)((loop_now_us() - r->t0) / 1000)));
+	json_object_set_new(obj, "type", json_string(type));
+	line = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	if (line) {
+		fprintf(r->o->events, "%s\n", line);
+		fflush(r->o->events);
+	}
+	free(line);
+	json_decref(obj);
+}
+
+static void run_progress_emit(struct run *r)
+{
+	const char *faults[64];
+	const char *names[256];
+	struct run_progress p;
+	size_t i, n = 0;
+
+	if (!r->o->progress)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.scenario = r->sc->name;
+	p.phase = r->done_phase ? "done" : phase_name(r->phase);
+	p.elapsed_ms = r->t0 ? (loop_now_us() - r->t0) / 1000 : 0;
+	p.planned_ms = (r->sc->sched.baseline_us + r->sc->sched.fault_us +
+			r->sc->sched.recovery_us) / 1000;
+	for (i = 0; i < r->sc->nfaults && n < 64; i++)
+		if (r->faults[i].applied)
+			faults[n++] = r->res->faults[i].label;
+	p.faults = faults;
+	p.nfaults = n;
+	for (i = 0; i < r->sc->nflows && i < 256; i++)
+		names[i] = r->sc->flows[i].name;
+	p.flows = names;
+	p.last = r->last_outcome;
+	p.nflows = i;
+	r->o->progress(r->o->progress_arg, &p);
+}
+
+static void run_progress_timer(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+
+	(void)l;
+	r->progress = loop_timer_add(r->loop, 500000, run_progress_timer, r);
+	run_progress_emit(r);
+}
 
 static uint64_t run_ms(const struct run *r)
 {
@@ -144,6 +206,7 @@ static void run_fault_lift(struct run_fault *rf)
 	} else {
 		log_info("fault lifted: %s", w->label);
 	}
+	run_event(r, "fault_off", json_pack("{ssss}", "kind", w->kind, "label", w->label));
 	rf->applied = 0;
 	w->end_ms = run_ms(r);
 }
@@ -215,6 +278,8 @@ static void run_fault_on_timer(struct loop *l, void *arg)
 	rf->order = ++r->applied_count;
 	w->start_ms = run_ms(r);
 	log_info("fault on: %s", w->label);
+	run_event(r, "fault_on", json_pack("{ssss}", "kind", w->kind, "label", w->label));
+	run_progress_emit(r);
 	if (rf->f->for_us) {
 		rf->off = loop_timer_add(r->loop, rf->f->for_us, run_fault_off_timer, rf);
 		if (!rf->off)
@@ -260,6 +325,13 @@ static void run_flow_done(void *arg, const struct driver_outcome *o)
 	fr_run.step = o->step[0] ? (char *)o->step : NULL;
 	if (result_add_run(fr, &fr_run))
 		log_error("out of memory recording a run of %s", fr->name);
+	r->last_outcome[rf->index] = outcome_name(o->outcome);
+	run_event(r, "flow_run", json_pack("{sssssIsfssss}", "flow", fr->name, "phase",
+					   phase_name(rf->started_in), "start_ms",
+					   (json_int_t)fr_run.start_ms, "latency_ms",
+					   (double)o->latency_us / 1000.0, "outcome",
+					   outcome_name(o->outcome), "message", o->message));
+	run_progress_emit(r);
 	if (o->outcome == OUTCOME_OK)
 		log_debug("%s: ok in %llu ms", fr->name, (unsigned long long)(o->latency_us / 1000));
 	else
@@ -375,6 +447,8 @@ static void run_phase_start(struct run *r, enum phase p)
 	r->phase_t0 = loop_now_us();
 	r->res->phase_start_ms[p] = run_ms(r);
 	log_info("%s phase: %s", phase_name(p), units_duration_format(len, a, sizeof(a)));
+	run_event(r, "phase", json_pack("{sssI}", "phase", phase_name(p), "planned_ms",
+					(json_int_t)(len / 1000)));
 	if (p == PHASE_FAULT) {
 		for (i = 0; i < r->sc->nfaults; i++) {
 			struct run_fault *rf = &r->faults[i];
@@ -402,6 +476,11 @@ static void run_finish(struct run *r)
 	if (r->done)
 		return;
 	r->done = 1;
+	r->done_phase = 1;
+	if (r->progress) {
+		loop_timer_cancel(r->loop, r->progress);
+		r->progress = NULL;
+	}
 	run_faults_lift_all(r);
 	if (r->tick)
 		loop_timer_cancel(r->loop, r->tick);
@@ -463,6 +542,8 @@ static void run_dns_log(const struct dns_log_entry *e, void *arg)
 	ev.detail = detail;
 	if (result_add_event(r->res, &ev) == -ENOMEM)
 		log_error("out of memory recording a DNS query");
+	run_event(r, "dns", json_pack("{sssssssiss}", "query", what, "client", e->client,
+				      "action", e->action, "rule", e->rule, "answer", e->answer));
 }
 
 static void run_rpc_log(const struct rpc_log_entry *e, void *arg)
@@ -483,6 +564,9 @@ static void run_rpc_log(const struct rpc_log_entry *e, void *arg)
 	ev.detail = detail;
 	if (result_add_event(r->res, &ev) == -ENOMEM)
 		log_error("out of memory recording an RPC request");
+	run_event(r, "rpc", json_pack("{sssssssisisf}", "proxy", e->proxy, "methods", ev.what,
+				      "action", e->action, "rule", e->rule_id, "status", e->status,
+				      "latency_ms", (double)e->latency_us / 1000.0));
 }
 
 /* Every second: a lab service that died is reported (once). */
@@ -695,8 +779,11 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	}
 
 	r.flows = calloc(sc->nflows + 1, sizeof(*r.flows));
+	r.last_outcome = calloc(sc->nflows + 1, sizeof(char *));
+	for (i = 0; r.last_outcome && i < sc->nflows; i++)
+		r.last_outcome[i] = "-";
 	r.faults = calloc(sc->nfaults + 1, sizeof(*r.faults));
-	if (!r.flows || !r.faults) {
+	if (!r.flows || !r.faults || !r.last_outcome) {
 		rc = err_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -806,6 +893,10 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		goto out;
 
 	r.t0 = loop_now_us();
+	run_event(&r, "start", json_pack("{sssI}", "scenario", sc->name, "seed",
+					 (json_int_t)r.res->seed));
+	if (o->progress)
+		r.progress = loop_timer_add(r.loop, 500000, run_progress_timer, &r);
 	run_servers_log(&r);
 	if (sc->lab)
 		r.watch = loop_timer_add(r.loop, 1000000, run_watch, &r);
@@ -818,6 +909,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	r.res->duration_ms = run_ms(&r);
 	if (!r.done)
 		run_finish(&r);
+	run_event(&r, "end", json_pack("{sb}", "interrupted", r.res->interrupted));
+	run_progress_emit(&r);
 	if (r.err.code) {
 		r.res->error = strdup(r.err.msg);
 		*err = r.err;
@@ -835,6 +928,8 @@ out:
 	}
 	if (r.watch)
 		loop_timer_cancel(r.loop, r.watch);
+	if (r.progress)
+		loop_timer_cancel(r.loop, r.progress);
 	for (i = 0; r.flows && i < sc->nflows; i++)
 		if (r.flows[i].nsfd >= 0 && !r.flows[i].borrowed)
 			close(r.flows[i].nsfd);
@@ -853,5 +948,6 @@ out:
 		close(tfd);
 	free(r.flows);
 	free(r.faults);
+	free(r.last_outcome);
 	return rc;
 }

@@ -11,10 +11,24 @@
 #define DOORJAM_RUN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "reports/result.h"
 #include "runner/scenario.h"
+
+/* A snapshot of a run for live progress displays. */
+struct run_progress {
+	const char *scenario;
+	const char *phase;           /* "lab", "baseline", "fault", "recovery", "done" */
+	uint64_t elapsed_ms;
+	uint64_t planned_ms;         /* baseline + fault + recovery */
+	const char *const *faults;   /* labels of the faults that are on */
+	size_t nfaults;
+	const char *const *flows;    /* flow names */
+	const char *const *last;     /* each flow's last outcome ("ok", ..., or "-") */
+	size_t nflows;
+};
 
 struct run_options {
 	uint64_t seed;            /* used when has_seed; else the scenario's, else random */
@@ -25,6 +39,10 @@ struct run_options {
 	int keep_going;           /* --keep-going: run the fault phase after a failed baseline */
 	int dry_run;              /* --dry-run: run the flows, apply no fault */
 	const char *log_dir;      /* --logs: lab service logs go to DIR/<scenario>/ */
+	FILE *events;             /* --events: one JSON object per line, or NULL */
+	/* called on every change and twice a second; NULL: none */
+	void (*progress)(void *arg, const struct run_progress *p);
+	void *progress_arg;
 };
 
 /* What run_scenario returns besides the result. */

@@ -24,7 +24,7 @@ check "plan exits 0" "$?" 0
 check_cmd "plan shows the phases" grep -q 'recovery' "$TMP/plan.out"
 
 echo "run: all flows pass"
-$DJ run tests/e2e/data/basic.json --quiet --seed 7 \
+$DJ run tests/e2e/data/basic.json --quiet --seed 7 --events "$TMP/ok.events" \
   --report json:"$TMP/ok.json" --report junit:"$TMP/ok.xml" > "$TMP/ok.out" 2>&1
 check "exit code 0 when every expectation holds" "$?" 0
 check "report verdict" "$(jget "$TMP/ok.json" 'r.verdict')" pass
@@ -38,6 +38,11 @@ check "chain-head ran in the fault phase" \
 check_cmd "JUnit has one testcase per flow" test "$(grep -c '<testcase ' "$TMP/ok.xml")" -eq 3
 check_cmd "JUnit has no failure" test "$(grep -c '<failure' "$TMP/ok.xml")" -eq 0
 check_cmd "terminal summary printed" grep -q 'view-balance' "$TMP/ok.out"
+check "events: one flow_run line per run in the report" \
+  "$(grep -c '"type":"flow_run"' "$TMP/ok.events")" \
+  "$(jget "$TMP/ok.json" 'r.flows.map(f=>f.runs.length).reduce((a,b)=>a+b,0)')"
+check "events: three phases, a start and an end" \
+  "$(grep -c '"type":"phase"' "$TMP/ok.events")/$(grep -c '"type":"start"' "$TMP/ok.events")/$(grep -c '"type":"end"' "$TMP/ok.events")" "3/1/1"
 
 echo "run: the balance turns wrong and the price errors during the fault phase"
 $DJ run tests/e2e/data/flip.json --quiet --report json:"$TMP/flip.json" \
