@@ -43,6 +43,7 @@
 #define RPC_READ_CHUNK (64 * 1024)
 #define RPC_UP_HEAD_MAX (64 * 1024)
 #define RPC_METHODS_MAX 256
+#define RPC_EASY_POOL 64
 
 /* ---- rules: matching, buckets, overrides (pure) ---- */
 
@@ -444,6 +445,8 @@ struct rpc_proxy {
 	struct rpc_conn *conns;
 	int head_known;         /* last eth_blockNumber seen from the upstream */
 	uint64_t head;
+	CURL *pool[RPC_EASY_POOL];  /* idle easy handles, reset before reuse */
+	size_t npool;
 	struct rpc_proxy_stats stats;
 };
 
@@ -516,6 +519,26 @@ static void rpc_log(struct rpc_ex *ex, const char *action, int status)
 	p->log_fn(&e, p->log_arg);
 }
 
+/* Easy handles are kept for reuse: creating one per request costs more than resetting. */
+static CURL *rpc_easy_get(struct rpc_proxy *p)
+{
+	CURL *h;
+
+	if (!p->npool)
+		return curl_easy_init();
+	h = p->pool[--p->npool];
+	curl_easy_reset(h);
+	return h;
+}
+
+static void rpc_easy_put(struct rpc_proxy *p, CURL *h)
+{
+	if (p->npool < RPC_EASY_POOL)
+		p->pool[p->npool++] = h;
+	else
+		curl_easy_cleanup(h);
+}
+
 static void rpc_ex_free(struct rpc_ex *ex)
 {
 	struct rpc_proxy *p;
@@ -526,7 +549,7 @@ static void rpc_ex_free(struct rpc_ex *ex)
 	p = ex->conn->p;
 	if (ex->easy) {
 		curl_multi_remove_handle(p->multi, ex->easy);
-		curl_easy_cleanup(ex->easy);
+		rpc_easy_put(p, ex->easy);
 	}
 	if (ex->timer)
 		loop_timer_cancel(p->loop, ex->timer);
@@ -1145,7 +1168,7 @@ static void rpc_ex_upstream_done(struct rpc_ex *ex, CURLcode rc)
 	char *text;
 
 	curl_easy_getinfo(ex->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(ex->easy);
+	rpc_easy_put(ex->conn->p, ex->easy);
 	ex->easy = NULL;
 	if (rc != CURLE_OK || status < 100 || status > 999) {
 		rpc_ex_upstream_failed(ex, rc != CURLE_OK ? rc : CURLE_WEIRD_SERVER_REPLY);
@@ -1389,7 +1412,7 @@ static int rpc_ex_forward(struct rpc_ex *ex)
 			strcpy(ex->url + n, rq->target);
 		}
 	}
-	ex->easy = curl_easy_init();
+	ex->easy = rpc_easy_get(p);
 	if (!ex->url || !ex->easy)
 		return -ENOMEM;
 	for (i = 0; i < rq->nheaders; i++) {
@@ -1870,6 +1893,8 @@ struct rpc_proxy *rpc_proxy_new(struct loop *loop, const struct rpc_proxy_config
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, rpc_curl_timer);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	/* keep enough idle upstream connections for a busy client side */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 512L);
 	if (loop_fd_add(loop, p->lfd, LOOP_READ, rpc_accept, p, err))
 		goto fail;
 	return p;
@@ -1894,6 +1919,8 @@ void rpc_proxy_free(struct rpc_proxy *p)
 		loop_fd_del(p->loop, p->lfd);
 		close(p->lfd);
 	}
+	while (p->npool)
+		curl_easy_cleanup(p->pool[--p->npool]);
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
 	if (p->curl_timer)

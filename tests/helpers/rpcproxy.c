@@ -5,13 +5,14 @@
  *   rpcproxy CONFIG.json
  *
  * CONFIG: {"rpc": {NAME: {...proxy...}}, "faults": [{"kind": "rpc.*", ...}],
- *          "seed": N}
+ *          "seed": N, "log": true}
  * The "rpc" block and the faults are validated and applied with the same
  * code the runner uses (runner/fault_rpc.c); "at", "for", "region" and
  * "note" are accepted and ignored (every fault is applied at start).
  *
  * Prints "listening NAME PORT" per proxy, then "ready", on stdout. Every
- * finished request is logged as one JSON line on stderr. SIGUSR1 reverts
+ * finished request is logged as one JSON line on stderr (unless "log" is
+ * false, as for benchmarks). SIGUSR1 reverts
  * all faults, SIGUSR2 applies them again (rules at run time); SIGTERM or
  * SIGINT reverts and exits 0. Exit 2: invalid config; 3: setup failed.
  */
@@ -212,7 +213,8 @@ int main(int argc, char **argv)
 		p = rpc_proxy_new(h.loop, &cfg, &err);
 		if (!p)
 			goto fail;
-		rpc_proxy_set_log(p, helper_log, NULL);
+		if (!json_is_false(json_object_get(root, "log")))
+			rpc_proxy_set_log(p, helper_log, NULL);
 		h.proxies[h.nproxies++] = p;
 		printf("listening %s %d\n", name, rpc_proxy_port(p));
 	}
