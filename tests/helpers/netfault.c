@@ -86,6 +86,7 @@ static int cmd_apply(int argc, char **argv)
 	f.ops = json_is_string(kind) ? fault_lookup(json_string_value(kind)) : NULL;
 	if (!f.ops || strncmp(f.ops->kind, "net.", 4)) {
 		fprintf(stderr, "netfault: not a net.* kind\n");
+		json_decref(obj);
 		return 2;
 	}
 	diags_init(&d);
@@ -109,6 +110,9 @@ static int cmd_apply(int argc, char **argv)
 		for (k = 0; k < d.n; k++)
 			fprintf(stderr, "%s\n", diag_format(&d.v[k], line, sizeof(line)));
 		diags_cleanup(&d);
+		if (f.params)
+			f.ops->free_params(f.params);
+		json_decref(obj);
 		return 2;
 	}
 	diags_cleanup(&d);
