@@ -32,7 +32,8 @@ static struct probe_kind probe_table[] = {
 	{ PROBE_QDISC, "htb", "scoping tree root and bandwidth limits (net.bandwidth)", -1, "" },
 	{ PROBE_QDISC, "netem", "net.delay, net.duplicate, net.corrupt, net.reorder; "
 	  "net.loss with correlation", -1, "" },
-	{ PROBE_QDISC, "tbf", "bandwidth limits under netem", -1, "" },
+	{ PROBE_QDISC, "tbf", "not needed (net.bandwidth uses htb class rates); reported for "
+	  "reference", -1, "" },
 	{ PROBE_QDISC, "blackhole", "net.loss without netem (the dropping class)", -1, "" },
 	{ PROBE_QDISC, "ingress", "direction \"ingress\" (redirect into an ifb device)", -1, "" },
 	{ PROBE_QDISC, "clsact", "this probe's classifier and action checks", -1, "" },
