@@ -62,13 +62,19 @@ int netns_is_init(int nsfd)
 {
 	struct stat a, b;
 
-	if (stat("/proc/1/ns/net", &a) < 0)
-		return 0; /* cannot tell; callers treat unknown as "not root" */
+	/*
+	 * The machine's namespace is PID 1's. Where PID 1's cannot be read (a
+	 * container, a restricted /proc), the namespace doorjam started in
+	 * stands in for it: doorjam's own namespace then counts as the
+	 * machine's, which is the safe way to be wrong.
+	 */
+	if (stat("/proc/1/ns/net", &a) < 0 && stat("/proc/self/ns/net", &a) < 0)
+		return 1;
 	if (nsfd == NETNS_SELF) {
 		if (stat("/proc/self/ns/net", &b) < 0)
-			return 0;
+			return 1;
 	} else if (fstat(nsfd, &b) < 0) {
-		return 0;
+		return 1;
 	}
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }

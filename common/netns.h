@@ -50,7 +50,11 @@ int netns_socket(int nsfd, int domain, int type, int protocol, struct err *err)
 /* Inode number of the namespace behind fd (or of our own for NETNS_SELF); 0 on error. */
 unsigned long netns_inode(int nsfd);
 
-/* 1 when nsfd refers to the namespace of PID 1 (the machine's root namespace). */
+/*
+ * 1 when nsfd refers to the machine's own namespace (PID 1's; where that
+ * cannot be read, doorjam's own counts as the machine's). Fails closed: 1
+ * when it cannot tell.
+ */
 int netns_is_init(int nsfd);
 
 #endif
