@@ -385,7 +385,6 @@ struct rpc_ex {
 	char methods[RPC_METHODS_MAX];
 	int rule_id;            /* the rule that acted (first one), 0: none */
 	const char *action;
-	struct rpc_slot *delay_slot;
 	uint64_t delay_us;
 	int truncate;
 	size_t truncate_bytes;
@@ -860,8 +859,8 @@ static void rpc_hex(char *out, size_t n, uint64_t v)
 	snprintf(out, n, "0x%" PRIx64, v);
 }
 
-/* Note the head seen in an eth_blockNumber reply. */
-static void rpc_track_head(struct rpc_proxy *p, json_t *reply, uint64_t *out)
+/* Note the head seen in an eth_blockNumber reply. Returns 1 when it had one. */
+static int rpc_track_head(struct rpc_proxy *p, json_t *reply, uint64_t *out)
 {
 	json_t *r = json_object_get(reply, "result");
 	const char *s;
@@ -869,18 +868,19 @@ static void rpc_track_head(struct rpc_proxy *p, json_t *reply, uint64_t *out)
 	unsigned long long v;
 
 	if (!json_is_string(r))
-		return;
+		return 0;
 	s = json_string_value(r);
 	if (strncmp(s, "0x", 2) != 0 || !s[2])
-		return;
+		return 0;
 	errno = 0;
 	v = strtoull(s + 2, &end, 16);
 	if (errno || *end)
-		return;
+		return 0;
 	p->head = v;
 	p->head_known = 1;
 	if (out)
 		*out = v;
+	return 1;
 }
 
 /* Decide every call's fate. Returns 1 when the exchange was answered already. */
@@ -1043,9 +1043,8 @@ static char *rpc_ex_compose(struct rpc_ex *ex)
 
 		if (!call->reply)
 			continue;
-		if (call->head_call)
-			rpc_track_head(p, call->reply, NULL);
-		if (call->head_call && call->slot && a == RPC_ACT_STALE_HEAD) {
+		if (call->head_call && rpc_track_head(p, call->reply, NULL) && call->slot &&
+		    a == RPC_ACT_STALE_HEAD) {
 			const struct rpc_rule *r = call->slot->rule;
 			uint64_t real = p->head;
 
@@ -1440,6 +1439,7 @@ static int rpc_ex_forward(struct rpc_ex *ex)
 	curl_easy_setopt(ex->easy, CURLOPT_PRIVATE, (char *)ex);
 	curl_easy_setopt(ex->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(ex->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(ex->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(ex->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(ex->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(ex->easy, CURLOPT_HTTPHEADER, ex->hdrs);
