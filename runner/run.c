@@ -45,6 +45,7 @@ struct run_flow {
 	uint64_t started_at;
 	int passed_since_lift;
 	int borrowed;       /* nsfd belongs to the lab */
+	int pending;        /* a tick came while a run was in flight */
 };
 
 struct run_fault {
@@ -152,6 +153,7 @@ static uint64_t run_ms(const struct run *r)
 
 static void run_phase_start(struct run *r, enum phase p);
 static void run_finish(struct run *r);
+static void run_flow_start(struct run *r, struct run_flow *rf);
 
 /* ---- faults ---- */
 
@@ -340,6 +342,12 @@ static void run_flow_done(void *arg, const struct driver_outcome *o)
 	if (rf->started_in == PHASE_RECOVERY &&
 	    (o->outcome == OUTCOME_OK || o->outcome == OUTCOME_SLOW))
 		rf->passed_since_lift = 1;
+	if (rf->pending && !r->draining && !r->done && r->tick) {
+		/* the tick it missed: start again now, in the current phase */
+		run_flow_start(r, rf);
+		return;
+	}
+	rf->pending = 0;
 	if (r->draining && driver_active(r->driver) == 0) {
 		r->draining = 0;
 		if (r->phase == PHASE_BASELINE)
@@ -371,6 +379,22 @@ static void run_flow_done(void *arg, const struct driver_outcome *o)
 	}
 }
 
+/* Start a run of one flow now. */
+static void run_flow_start(struct run *r, struct run_flow *rf)
+{
+	struct err e;
+
+	err_clear(&e);
+	rf->pending = 0;
+	rf->running = 1;
+	rf->started_in = r->phase;
+	rf->started_at = loop_now_us();
+	if (driver_start(r->driver, &r->sc->flows[rf->index], rf->nsfd, run_flow_done, rf, &e)) {
+		rf->running = 0;
+		log_error("cannot start flow %s: %s", r->sc->flows[rf->index].name, e.msg);
+	}
+}
+
 static void run_tick(struct loop *l, void *arg)
 {
 	struct run *r = arg;
@@ -381,18 +405,15 @@ static void run_tick(struct loop *l, void *arg)
 	r->tick = NULL;
 	for (i = 0; i < r->sc->nflows; i++) {
 		struct run_flow *rf = &r->flows[i];
-		struct err e;
 
+		/*
+		 * A run still in flight is never stacked on; the flow starts again
+		 * as soon as it ends, so a tick is late, never lost.
+		 */
 		if (rf->running)
-			continue; /* a slow run is not stacked on by a new one */
-		err_clear(&e);
-		rf->running = 1;
-		rf->started_in = r->phase;
-		rf->started_at = loop_now_us();
-		if (driver_start(r->driver, &r->sc->flows[i], rf->nsfd, run_flow_done, rf, &e)) {
-			rf->running = 0;
-			log_error("cannot start flow %s: %s", r->sc->flows[i].name, e.msg);
-		}
+			rf->pending = 1;
+		else
+			run_flow_start(r, rf);
 	}
 	/* next tick on the phase's grid, so that late ticks do not drift */
 	elapsed = loop_now_us() - r->phase_t0;
