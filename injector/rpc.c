@@ -431,6 +431,7 @@ struct rpc_proxy {
 	struct loop *loop;
 	struct rpc_proxy_config cfg;
 	char *name, *listen, *netns, *upstream;
+	char **hosts;           /* NULL-terminated copy of cfg->hosts, or NULL */
 	int nsfd;
 	int lfd;
 	int port;
@@ -1517,6 +1518,31 @@ static int rpc_ex_calls(struct rpc_ex *ex)
 	return 0;
 }
 
+/* Host without its port ("a.example:8545", "[::1]:8545"), compared case-insensitively. */
+static int rpc_host_allowed(const struct rpc_proxy *p, const char *host)
+{
+	size_t n, i;
+	const char *colon;
+
+	if (!host)
+		return 0;
+	if (host[0] == '[') {
+		const char *e = strchr(host, ']');
+
+		if (!e)
+			return 0;
+		host++;
+		n = (size_t)(e - host);
+	} else {
+		colon = strchr(host, ':');
+		n = colon ? (size_t)(colon - host) : strlen(host);
+	}
+	for (i = 0; p->hosts[i]; i++)
+		if (strlen(p->hosts[i]) == n && strncasecmp(p->hosts[i], host, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* A complete request arrived: take it from the connection and act. */
 static void rpc_ex_start(struct rpc_conn *c, struct http_request *req)
 {
@@ -1543,6 +1569,11 @@ static void rpc_ex_start(struct rpc_conn *c, struct http_request *req)
 	if (strcmp(ex->req.method, "CONNECT") == 0) {
 		c->keep_alive = 0;
 		rpc_ex_text(ex, 405, "doorjam: CONNECT is refused; this is not an open proxy\n");
+		return;
+	}
+	if (p->hosts && !rpc_host_allowed(p, ex->req.host)) {
+		c->keep_alive = 0;
+		rpc_ex_text(ex, 421, "doorjam: this proxy does not serve that Host\n");
 		return;
 	}
 	if (t[0] != '/') {
@@ -1864,6 +1895,21 @@ struct rpc_proxy *rpc_proxy_new(struct loop *loop, const struct rpc_proxy_config
 	p->cfg.listen = p->listen;
 	p->cfg.upstream = p->upstream;
 	p->cfg.netns = p->netns;
+	if (cfg->hosts[0]) {
+		size_t n = 0, i;
+
+		while (n < RPC_HOSTS_MAX && cfg->hosts[n])
+			n++;
+		p->hosts = calloc(n + 1, sizeof(*p->hosts));
+		for (i = 0; p->hosts && i < n; i++)
+			if (!(p->hosts[i] = strdup(cfg->hosts[i])))
+				break;
+		if (!p->hosts || i < n) {
+			err_set(err, -ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	p->cfg.hosts[0] = NULL; /* p->hosts is the proxy's own copy */
 	if (p->cfg.limits.max_headers > HTTP_HEADERS_MAX || !p->cfg.limits.max_headers)
 		p->cfg.limits.max_headers = HTTP_HEADERS_MAX;
 	if (netns_open(cfg->netns, &p->nsfd, err))
@@ -1910,6 +1956,7 @@ fail_noproxy:
 void rpc_proxy_free(struct rpc_proxy *p)
 {
 	struct rpc_slot *s;
+	size_t i;
 
 	if (!p)
 		return;
@@ -1935,6 +1982,9 @@ void rpc_proxy_free(struct rpc_proxy *p)
 	free(p->listen);
 	free(p->upstream);
 	free(p->netns);
+	for (i = 0; p->hosts && p->hosts[i]; i++)
+		free(p->hosts[i]);
+	free(p->hosts);
 	free(p);
 }
 

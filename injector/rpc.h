@@ -41,6 +41,8 @@
 struct loop;
 struct rpc_proxy;
 
+#define RPC_HOSTS_MAX 16
+
 /* What the client sees when the upstream cannot be reached or fails. */
 enum rpc_down_mode {
 	RPC_DOWN_MIRROR = 0,  /* as the outage looks: reset, or silence on a timeout */
@@ -52,6 +54,9 @@ struct rpc_proxy_config {
 	const char *listen;           /* "IPv4:port" or "[IPv6]:port"; port 0 picks one */
 	const char *netns;            /* namespace spec for listener and upstream, or NULL */
 	const char *upstream;         /* http:// or https:// URL */
+	const char *hosts[RPC_HOSTS_MAX + 1]; /* Host names served (without port),
+	                                 NULL-terminated; hosts[0] NULL: any Host.
+	                                 Requests for other hosts get 421. */
 	enum rpc_down_mode on_down;
 	struct http_limits limits;    /* request caps (413 / 431 beyond them) */
 	size_t max_conns;             /* client connections; more are refused */

@@ -571,7 +571,7 @@ const char *fault_rpc_upstream(const struct fault *f)
 /* ---- the "rpc" block ---- */
 
 static const char *const fault_rpc_proxy_keys[] = {
-	"listen", "netns", "upstream", "on_upstream_down", "max_header", "max_body",
+	"listen", "netns", "upstream", "hosts", "on_upstream_down", "max_header", "max_body",
 	"max_conns", "max_response", "idle_timeout", "request_timeout", "upstream_timeout",
 	NULL,
 };
@@ -582,6 +582,7 @@ static int fault_rpc_entry(struct check *c, json_t *e, const char *p, const char
 			   struct rpc_proxy_config *cfg)
 {
 	const char *listen = NULL, *up = NULL, *ns = NULL;
+	json_t *hosts = NULL;
 	char q[CHECK_PTR_MAX];
 	uint64_t u;
 	int mode = 0, bad = 0, rc;
@@ -621,6 +622,29 @@ static int fault_rpc_entry(struct check *c, json_t *e, const char *p, const char
 		cfg->upstream = up;
 		cfg->netns = ns;
 		cfg->on_down = mode == 1 ? RPC_DOWN_502 : RPC_DOWN_MIRROR;
+	}
+	if ((rc = check_strings(c, e, p, "hosts", 0, &hosts)) < 0) {
+		bad = 1;
+	} else if (rc > 0) {
+		size_t n = json_is_array(hosts) ? json_array_size(hosts) : 1, i;
+
+		if (n > RPC_HOSTS_MAX || n == 0) {
+			check_error(c, check_ptr(q, p, "hosts"), 0, "give 1 to %d host names",
+				    RPC_HOSTS_MAX);
+			bad = 1;
+		}
+		for (i = 0; i < n && i < RPC_HOSTS_MAX; i++) {
+			json_t *h = json_is_array(hosts) ? json_array_get(hosts, i) : hosts;
+			const char *s = json_string_value(h);
+
+			if (!*s || strpbrk(s, ":/ []@")) {
+				check_error(c, check_ptr_index(q, check_ptr(q, p, "hosts"), i), 0,
+					    "\"%s\" is not a host name (no port, no brackets)", s);
+				bad = 1;
+			} else if (cfg) {
+				cfg->hosts[i] = s;
+			}
+		}
 	}
 #define FAULT_RPC_SIZE(key, field, lo, hi) \
 	do { \

@@ -63,7 +63,7 @@ cat > "$T/proxy.json" <<EOF
   "seed": 7,
   "rpc": {
     "pass":     {"listen": "127.0.0.1:0", "upstream": "$UP", "max_body": "64KiB",
-                 "request_timeout": "2s"},
+                 "request_timeout": "2s", "hosts": ["127.0.0.1", "rpc.example", "x"]},
     "override": {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "stale":    {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "lag":      {"listen": "127.0.0.1:0", "upstream": "$UP"},
@@ -231,6 +231,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$P" -H 'content-type: application
 check "oversize body: 413 ($code)" [ "$code" = 413 ]
 code=$(curl -s -o /dev/null -w '%{http_code}' "$P" --request-target "http://example.com/" -d '{}')
 check "absolute-form target refused: 403 ($code)" [ "$code" = 403 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' "$P" -H 'Host: evil.example' -d "$(req 1 eth_chainId)")
+check "Host not configured: 421 ($code)" [ "$code" = 421 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' "$P" -H 'Host: RPC.example:8545' -d "$(req 1 eth_chainId)")
+check "configured Host (any case, with port): 200 ($code)" [ "$code" = 200 ]
 # a slow client holds a half-sent request; others are served meanwhile; it gets 408
 exec 4<>/dev/tcp/127.0.0.1/"$PP"
 printf 'POST / HTTP/1.1\r\nHost: x\r\n' >&4

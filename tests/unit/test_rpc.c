@@ -392,9 +392,10 @@ static void test_config(void **state)
 	const char *good = "{\"a\":{\"listen\":\"127.0.0.1:8545\",\"upstream\":\"http://127.0.0.1:1\","
 			   "\"on_upstream_down\":\"502\",\"max_body\":\"1MiB\",\"idle_timeout\":\"5s\"},"
 			   "\"b\":{\"listen\":\"[::1]:0\",\"upstream\":\"https://x.example/v3/k\","
-			   "\"netns\":\"djt-x\"}}";
+			   "\"netns\":\"djt-x\",\"hosts\":[\"rpc-b.example\",\"localhost\"]}}";
 	const char *bad = "{\"a\":{\"listen\":\"8545\",\"upstream\":\"ftp://x\","
-			  "\"on_upstream_down\":\"mirrror\",\"max_conn\":5}}";
+			  "\"on_upstream_down\":\"mirrror\",\"max_conn\":5,"
+			  "\"hosts\":[\"a.example:8545\"]}}";
 	struct rpc_proxy_config cfg;
 	struct diags d;
 	struct check c;
@@ -413,10 +414,13 @@ static void test_config(void **state)
 	assert_int_equal(cfg.idle_timeout_us, 5000000);
 	assert_int_equal(fault_rpc_config(json_object_get(g, "b"), "b", &cfg, &e), 0);
 	assert_string_equal(cfg.netns, "djt-x");
+	assert_string_equal(cfg.hosts[0], "rpc-b.example");
+	assert_string_equal(cfg.hosts[1], "localhost");
+	assert_null(cfg.hosts[2]);
 	assert_int_equal(cfg.on_down, RPC_DOWN_MIRROR);
 	check_init(&c, "lab.json", bad, strlen(bad), &d);
 	assert_int_equal(fault_rpc_config_check(&c, b, "/rpc"), -1);
-	assert_int_equal(d.n, 4); /* listen, upstream, on_upstream_down, unknown key */
+	assert_int_equal(d.n, 5); /* listen, upstream, on_upstream_down, unknown key, host */
 	{
 		size_t k;
 		int hint = 0;
