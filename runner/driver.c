@@ -36,6 +36,7 @@
 
 #define DRIVER_BODY_MAX   (4u << 20)   /* response bodies and process output */
 #define DRIVER_HEADER_MAX (64u << 10)
+#define DRIVER_EXEC_USER  "nobody"     /* exec steps' user when doorjam is root */
 
 extern char **environ;
 
@@ -186,7 +187,8 @@ static int driver_regex(const char *re, const char *s)
 	regex_t rx;
 	int ok;
 
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
+	/* REG_NEWLINE: ^ and $ match at line boundaries, as grep users expect */
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB | REG_NEWLINE))
 		return 0;
 	ok = regexec(&rx, s, 0, NULL, 0) == 0;
 	regfree(&rx);
@@ -391,7 +393,7 @@ static int drun_capture(struct drun *r, const struct flow_step *s, json_t *doc, 
 			regex_t rx;
 			regmatch_t m[2];
 
-			if (regcomp(&rx, c->regex, REG_EXTENDED) == 0) {
+			if (regcomp(&rx, c->regex, REG_EXTENDED | REG_NEWLINE) == 0) {
 				if (regexec(&rx, r->out.data ? r->out.data : "", 2, m, 0) == 0) {
 					int g = m[1].rm_so >= 0 ? 1 : 0;
 
@@ -1021,6 +1023,7 @@ static int drun_start_exec(struct drun *r, const struct flow_step *s, struct err
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rc = -1;
 	size_t i, nenv = 0;
 	struct passwd *pw = NULL;
+	const char *user;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	pid_t pid;
@@ -1028,11 +1031,17 @@ static int drun_start_exec(struct drun *r, const struct flow_step *s, struct err
 	buf_reset(&r->out);
 	buf_reset(&r->errb);
 	r->timed_out = 0;
-	if (s->user) {
-		pw = getpwnam(s->user);
+	/*
+	 * doorjam runs as root to change the network; the commands a flow runs
+	 * need not. Unless a step names its user, it runs as "nobody" when
+	 * doorjam is root; "user": "root" keeps root on purpose.
+	 */
+	user = s->user ? s->user : (geteuid() == 0 ? DRIVER_EXEC_USER : NULL);
+	if (user && strcmp(user, "root")) {
+		pw = getpwnam(user);
 		if (!pw) {
-			snprintf(r->msg, sizeof(r->msg), "no such user \"%s\"", s->user);
-			return err_set(err, -ENOENT, "no such user \"%s\"", s->user);
+			snprintf(r->msg, sizeof(r->msg), "no such user \"%s\"", user);
+			return err_set(err, -ENOENT, "no such user \"%s\"", user);
 		}
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
@@ -1076,7 +1085,7 @@ static int drun_start_exec(struct drun *r, const struct flow_step *s, struct err
 		fcntl(1, F_SETFL, 0);
 		fcntl(2, F_SETFL, 0);
 		if (pw && (setgroups(0, NULL) || setgid(gid) || setuid(uid))) {
-			dprintf(2, "doorjam: cannot switch to user %s\n", s->user);
+			dprintf(2, "doorjam: cannot switch to user %s\n", user);
 			_exit(126);
 		}
 		execvpe(argv[0], argv, envp);

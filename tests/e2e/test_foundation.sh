@@ -87,6 +87,13 @@ wait $djpid
 check "interrupted run exits 1" "$?" 1
 check "report marked interrupted" "$(jget "$TMP/int.json" 'r.interrupted')" true
 
+if [ "$(id -u)" -eq 0 ]; then
+  echo "run: exec steps (as root: they run as nobody unless they say otherwise)"
+  $DJ run tests/e2e/data/exec.json --quiet --report json:"$TMP/exec.json" > "$TMP/exec.out" 2>&1
+  check "exec scenario passes" "$?" 0
+  check "every exec flow passed" "$(jget "$TMP/exec.json" 'r.flows.map(f=>f.verdict).join(",")')" "pass,pass,pass"
+fi
+
 echo "run: invalid input runs nothing"
 $DJ run tests/data/invalid/bad-duration.json > "$TMP/bad.out" 2>&1
 check "exit code 2" "$?" 2
