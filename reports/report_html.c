@@ -287,7 +287,13 @@ static void svg_phases(FILE *out, const struct run_result *r, const struct geo *
 			continue;
 		x = x10(g, t);
 		fprintf(out, "<text class=\"ph\" x=\"");
-		put10(out, x + 30);
+		/* A phase that starts near the right edge is named left of its line. */
+		if (x > (uint64_t)(GUTTER + PLOT_W * 9 / 10) * 10) {
+			put10(out, x - 30);
+			fputs("\" text-anchor=\"end", out);
+		} else {
+			put10(out, x + 30);
+		}
 		fprintf(out, "\" y=\"%u\">%s</text>", BAND_TOP - 6, phase_name((enum phase)p));
 		if (p == PHASE_BASELINE && t == 0)
 			continue;   /* the left edge of the plot is the boundary */

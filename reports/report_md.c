@@ -263,7 +263,7 @@ static int write_row(FILE *out, const struct flow_result *f)
 
 	if (f->expect == RESULT_EXPECT_RECOVER) {
 		report_out_ms3(ms, f->expect_within_us);
-		snprintf(expect, sizeof(expect), "recover <= %s ms", ms);
+		snprintf(expect, sizeof(expect), "recover within %s ms", ms);
 	} else {
 		snprintf(expect, sizeof(expect), "%s", result_expect_name(f->expect));
 	}
