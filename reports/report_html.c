@@ -494,7 +494,7 @@ static void write_header(FILE *out, const struct run_result *r)
 		(unsigned long long)r->seed, ts, dur);
 	for (p = 0; p < PHASE_COUNT; p++) {
 		at_text(a, sizeof(a), r->phase_start_ms[p], "not reached");
-		at_text(b, sizeof(b), r->phase_end_ms[p], "cut short");
+		at_text(b, sizeof(b), r->phase_end_ms[p], "(cut short)");
 		if (r->phase_start_ms[p] == UINT64_MAX)
 			fprintf(out, "<div><dt>%s</dt><dd>not reached</dd></div>",
 				phase_name((enum phase)p));
