@@ -218,11 +218,6 @@ static uint64_t tick_step(uint64_t span)
 	return (span / 10 / 3600000 + 1) * 3600000;
 }
 
-static const char *outcome_title(enum outcome o)
-{
-	return outcome_name(o);
-}
-
 static void svg_defs(FILE *out)
 {
 	fputs("<defs>"
@@ -356,7 +351,7 @@ static void svg_row(FILE *out, const struct flow_result *f, size_t idx, const st
 			"<title>", y, idx, o, (unsigned long long)run->start_ms);
 		esc(out, f->name, ROW_LABEL_CHARS * 2, ESC_LINE);
 		fprintf(out, " at %s, %s phase: %s in %s ms", at, phase_name(run->phase),
-			outcome_title(run->outcome), lat);
+			o, lat);
 		if (run->step) {
 			fputs(", step ", out);
 			esc(out, run->step, 40, ESC_LINE);
