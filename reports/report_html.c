@@ -585,16 +585,21 @@ static void broke_sentence(FILE *out, const struct run_result *r, const struct f
 static void write_broke(FILE *out, const struct run_result *r)
 {
 	size_t i, n = 0;
+	int pass;
 
 	fputs("<section id=\"broke\"><h2>What broke</h2>\n", out);
-	for (i = 0; i < r->nflows; i++) {
-		const struct flow_result *f = &r->flows[i];
+	/* Flows that failed (or made the run inconclusive) first, then the others that broke. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->nflows; i++) {
+			const struct flow_result *f = &r->flows[i];
+			int failed = f->verdict == VERDICT_FAIL || f->verdict == VERDICT_INCONCLUSIVE;
 
-		if (!f->broke && f->verdict != VERDICT_FAIL && f->verdict != VERDICT_INCONCLUSIVE)
-			continue;
-		if (!n++)
-			fputs("<ul class=\"broke\">\n", out);
-		broke_sentence(out, r, f);
+			if (pass == 0 ? !failed : failed || !f->broke)
+				continue;
+			if (!n++)
+				fputs("<ul class=\"broke\">\n", out);
+			broke_sentence(out, r, f);
+		}
 	}
 	if (n)
 		fputs("</ul>\n", out);
