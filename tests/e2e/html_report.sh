@@ -35,7 +35,7 @@ command -v node > /dev/null || skip "node is not installed (make deps)"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROME" ] || skip "chromium is not installed (apt-get install --no-install-recommends chromium)"
 
-ART=$ROOT/$B/e2e-artifacts
+case $B in /*) ART=$B/e2e-artifacts ;; *) ART=$ROOT/$B/e2e-artifacts ;; esac
 mkdir -p "$ART" || skip "cannot create $ART"
 
 # Chromium with nothing that reaches out, a fresh profile per call.
