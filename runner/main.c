@@ -33,6 +33,8 @@
 #include "injector/probe.h"
 #include "common/units.h"
 #include "reports/report_json.h"
+#include "reports/report_html.h"
+#include "reports/report_md.h"
 #include "reports/report_junit.h"
 #include "reports/report_term.h"
 #include "reports/result.h"
@@ -156,7 +158,7 @@ static int cmd_help(int argc, char **argv)
 		puts("doorjam run SCENARIO... [options]\n\n"
 		     "Runs each scenario: baseline flows, faults on their schedule, recovery,\n"
 		     "then the verdict per flow. Faults are lifted on every exit path.\n\n"
-		     "  --report FORMAT:PATH  write a report; FORMAT is json, junit or term;\n"
+		     "  --report FORMAT:PATH  write a report; FORMAT is json, junit, html, md or term;\n"
 		     "                        PATH '-' is standard output (repeatable).\n"
 		     "                        With several scenarios, {name} in PATH is the\n"
 		     "                        scenario name.\n"
@@ -578,6 +580,10 @@ static int write_report(const struct report_req *q, const struct run_result *res
 			rc = report_json_write(res, stdout, &e);
 		else if (!strcmp(q->format, "junit"))
 			rc = report_junit_write(res, stdout, &e);
+		else if (!strcmp(q->format, "html"))
+			rc = report_html_write(res, stdout, &e);
+		else if (!strcmp(q->format, "md"))
+			rc = report_md_write(res, stdout, &e);
 		else
 			rc = report_term_write(res, stdout, color ? REPORT_TERM_COLOR : 0, &e);
 		fflush(stdout);
@@ -585,6 +591,10 @@ static int write_report(const struct report_req *q, const struct run_result *res
 		rc = report_json_write_path(res, path, &e);
 	} else if (!strcmp(q->format, "junit")) {
 		rc = report_junit_write_path(res, path, &e);
+	} else if (!strcmp(q->format, "html")) {
+		rc = report_html_write_path(res, path, &e);
+	} else if (!strcmp(q->format, "md")) {
+		rc = report_md_write_path(res, path, &e);
 	} else {
 		FILE *f = fopen(path, "w");
 
@@ -634,7 +644,8 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 				return -1;
 			}
 			*colon = '\0';
-			if (strcmp(optarg, "json") && strcmp(optarg, "junit") && strcmp(optarg, "term")) {
+			if (strcmp(optarg, "json") && strcmp(optarg, "junit") && strcmp(optarg, "term") &&
+			    strcmp(optarg, "html") && strcmp(optarg, "md")) {
 				fprintf(stderr, "doorjam: --report: unknown format \"%s\" (json, junit, term)\n",
 					optarg);
 				return -1;

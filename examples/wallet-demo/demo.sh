@@ -35,6 +35,7 @@ TXT
 say "3. Running it (about 45 seconds)"
 ./doorjam run scenarios/aws-us-east-1-outage.json --logs "$out/logs" \
   --report json:"$out/report.json" --report junit:"$out/junit.xml" \
+  --report html:"$out/report.html" --report md:"$out/summary.md" \
   --quiet
 rc=$?
 say "4. What it means"
@@ -47,5 +48,6 @@ case $rc in
   *) echo "   The run could not complete (exit $rc); see the messages above.";;
 esac
 echo
-echo "   Reports: $out/report.json (JSON), $out/junit.xml (JUnit), service logs in $out/logs/"
+echo "   Reports: $out/report.html (open it in a browser: the timeline of the outage),"
+echo "            $out/report.json, $out/junit.xml, $out/summary.md; service logs in $out/logs/"
 case $rc in 0|1|4) exit 0;; *) exit "$rc";; esac
