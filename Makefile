@@ -101,12 +101,8 @@ fuzz:
 	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all headers
-	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory net
-	$(Q)$(MAKE) --no-print-directory uml
-	$(Q)$(MAKE) --no-print-directory e2e
-	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SECONDS),5)
+	$(Q)$(MAKE) --no-print-directory all headers $(UNIT_BIN)
+	$(Q)tests/check.sh $(B)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
