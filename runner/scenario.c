@@ -1118,10 +1118,25 @@ static void scenario_check_vantage(struct check *c, const struct scenario *sc)
 
 	for (i = 0; sc->lab && i < sc->nflows; i++) {
 		const struct flow *f = &sc->flows[i];
+		char p[CHECK_PTR_MAX], *text = NULL;
+		size_t len = 0;
+		struct check fc;
+		struct err e;
 
-		if (f->from && !lab_host(sc->lab, f->from))
-			diags_add(c->out, f->file, 0, 0, f->ptr, "\"from\": no lab host is called \"%s\"",
-				  f->from), c->errors++;
+		if (!f->from || lab_host(sc->lab, f->from))
+			continue;
+		check_ptr(p, f->ptr, "from");
+		if (!strcmp(f->file, c->file)) {
+			check_error(c, p, 0, "no lab host is called \"%s\"", f->from);
+			continue;
+		}
+		/* the flow came from a flows file: its position is in that file's text */
+		if (scenario_read_file(f->file, SCENARIO_FILE_MAX, &text, &len, &e))
+			len = 0;
+		check_init(&fc, f->file, text, len, c->out);
+		check_error(&fc, p, 0, "no lab host is called \"%s\"", f->from);
+		c->errors++;
+		free(text);
 	}
 }
 
