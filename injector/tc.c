@@ -1,6 +1,7 @@
 /*
  * tc: htb + u32 scoping, netem / random-drop leaves, bandwidth through the
- * htb class rate. See tc.h for the tree and the marks.
+ * htb class rate. See tc.h for the tree, how faults on one device compose,
+ * and the marks.
  */
 #include "injector/tc.h"
 
@@ -31,28 +32,87 @@
 #define TC_DIST_MAX   16384
 #define TC_MAX_DEVS   32
 #define TC_INGRESS_PRIO 0xd0au   /* prio of doorjam's redirect filter: its mark */
-#define TC_FAULT_MINOR(slot)  (0x10u + (slot))
-#define TC_LEAF_MAJOR(slot)   (TC_MAJOR + 1u + (slot))
-#define TC_HOLE_MAJOR(slot)   (TC_MAJOR + 0x80u + 1u + (slot))
+#define TC_MAJORS     (TC_MAJOR_LAST - TC_MAJOR)  /* leaf majors TC_MAJOR+1..TC_MAJOR_LAST */
+#define TC_MEMBERS_MAX 64        /* tc faults sharing one device's tree */
+#define TC_ATOMS_MAX  128        /* scope atoms (and classes) of one device's tree */
+#define TC_MINOR_FIRST 0x10u     /* fault classes; :1 is the default pass class */
+/* u32 priorities of the scoping filters: two ranges, so a new tree goes in beside the old */
+#define TC_PRIO_BASE(gen) ((gen) ? 0x400u : 0x10u)
 
-struct tc_dev {
-	int ifindex;              /* the device the tree is on (the ifb for ingress) */
-	char name[IF_NAMESIZE];
-	int src_ifindex;          /* ingress: the device whose ingress is redirected */
+/*
+ * One piece of a fault's scope: a family, a prefix and a port. fam 0 (with
+ * len 0 and port -1) is all traffic of the device, whatever its protocol;
+ * port -1 is any port. The address is in network order, host bits zero,
+ * unused bytes zero.
+ */
+struct tc_item {
+	int fam;
+	unsigned len;
+	int port;
+	unsigned char addr[16];
+};
+
+/* A scope atom of a device's tree and the set of member faults it carries (bit i: member i). */
+struct tc_atom {
+	struct tc_item it;
+	uint64_t set;
+};
+
+/* What a device's tree should look like for its members: atoms in filter order, classes. */
+struct tc_plan {
+	struct tc_atom atom[TC_ATOMS_MAX];
+	size_t natom;
+	uint64_t cls[TC_ATOMS_MAX];       /* distinct member sets, one class each */
+	size_t ncls;
+	size_t atom_cls[TC_ATOMS_MAX];    /* class index of each atom */
+};
+
+struct tc_flt {
+	uint16_t prio, proto;             /* proto in host order */
+};
+
+/*
+ * doorjam's tree on one device, shared by every tc fault of this process
+ * that chose the device (in one direction). The tree is a function of its
+ * members: each apply and revert recomputes it and swaps it in (see
+ * tc_tree_sync). Invariant: while it is registered, the device carries
+ * doorjam's root and the objects listed in cls/flt, and nothing else of
+ * doorjam's.
+ */
+struct tc_tree {
+	struct tc_tree *next;
+	unsigned long ns_ino;
+	int ingress;
+	int src_ifindex;                  /* the device the faults name */
 	char src_name[IF_NAMESIZE];
-	int has_ingress;          /* ingress qdisc made on src */
-	int has_ifb;              /* ifb device made */
-	uint32_t slot;
-	int has_class;        /* the fault's class exists */
-	int prio_used[2];     /* u32 filters made at 2*slot+1 (IPv4/all), 2*slot+2 (IPv6) */
-	uint16_t proto[2];    /* their protocols, host order */
+	int ifindex;                      /* the device carrying the tree (the ifb on ingress) */
+	char name[IF_NAMESIZE];
+	int has_ifb, has_ingress, has_root;
+	struct tc_fault *member[TC_MEMBERS_MAX];   /* in the order they were applied */
+	size_t nmember;
+	unsigned gen;                     /* which filter priority range is in use */
+	uint16_t cls[TC_ATOMS_MAX];       /* minors of the fault classes in the kernel */
+	size_t ncls;
+	struct tc_flt flt[TC_ATOMS_MAX];  /* the scoping filters in the kernel */
+	size_t nflt;
+	unsigned char major_used[TC_MAJORS + 1];  /* leaf majors in use, by major - TC_MAJOR */
 };
 
 struct tc_fault {
 	struct nl_ns *nl;
-	struct tc_dev dev[TC_MAX_DEVS];
-	size_t ndev;
+	unsigned long ns_ino;
+	struct tc_item *item;
+	size_t nitem;
+	uint64_t rate_bps;
+	double bpf_loss;
+	int use_netem;
+	struct tc_netem netem;
+	struct tc_tree *tree[TC_MAX_DEVS];
+	size_t ntree;
 };
+
+/* Every tree this process keeps. doorjam drives faults from one thread. */
+static struct tc_tree *tc_trees;
 
 uint32_t tc_prob_u32(double p)
 {
@@ -642,18 +702,240 @@ static int tc_route_oif(struct nl_ns *nl, const struct route_prefix *p, int *oif
 	return 0;
 }
 
+/* ---- scopes: items, atoms, plans ---- */
+
+/* 1 when the first len bits of a and p agree. */
+static int tc_bits_within(const unsigned char *a, const unsigned char *p, unsigned len)
+{
+	unsigned full = len / 8, rest = len % 8;
+
+	if (memcmp(a, p, full))
+		return 0;
+	if (rest) {
+		unsigned char m = (unsigned char)(0xffu << (8 - rest));
+
+		return (a[full] & m) == (p[full] & m);
+	}
+	return 1;
+}
+
+/* The traffic both a and b match, into *out; 0 when they share none. */
+static int tc_item_meet(const struct tc_item *a, const struct tc_item *b, struct tc_item *out)
+{
+	const struct tc_item *hi = a->len >= b->len ? a : b, *lo = hi == a ? b : a;
+
+	if (a->fam && b->fam && a->fam != b->fam)
+		return 0;
+	if (a->port >= 0 && b->port >= 0 && a->port != b->port)
+		return 0;
+	if (!tc_bits_within(hi->addr, lo->addr, lo->len))
+		return 0;
+	*out = *hi;
+	out->fam = a->fam ? a->fam : b->fam;
+	out->port = a->port >= 0 ? a->port : b->port;
+	return 1;
+}
+
+static int tc_item_eq(const struct tc_item *a, const struct tc_item *b)
+{
+	return a->fam == b->fam && a->len == b->len && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* 1 when every packet a matches, b matches too. */
+static int tc_item_within(const struct tc_item *a, const struct tc_item *b)
+{
+	struct tc_item x;
+
+	return tc_item_meet(a, b, &x) && tc_item_eq(&x, a);
+}
+
+/*
+ * Filter order: an atom that lies inside another must be tried first. A
+ * strict subset has a longer prefix, or the same prefix and a port where
+ * the other has none, or a family where the other matches every protocol;
+ * the rest only makes the order deterministic.
+ */
+static int tc_atom_cmp(const void *x, const void *y)
+{
+	const struct tc_item *a = &((const struct tc_atom *)x)->it;
+	const struct tc_item *b = &((const struct tc_atom *)y)->it;
+
+	if (a->len != b->len)
+		return a->len > b->len ? -1 : 1;
+	if ((a->port >= 0) != (b->port >= 0))
+		return a->port >= 0 ? -1 : 1;
+	if ((a->fam != 0) != (b->fam != 0))
+		return a->fam ? -1 : 1;
+	if (a->fam != b->fam)
+		return a->fam < b->fam ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static char *tc_item_str(const struct tc_item *it, char *out, size_t outlen)
+{
+	struct route_prefix p;
+	char pf[64] = "all traffic";
+
+	if (it->fam) {
+		memset(&p, 0, sizeof(p));
+		p.family = it->fam;
+		p.len = it->len;
+		memcpy(p.addr, it->addr, sizeof(p.addr));
+		route_prefix_format(&p, pf, sizeof(pf));
+	}
+	if (it->port >= 0)
+		snprintf(out, outlen, "%s port %d", pf, it->port);
+	else
+		snprintf(out, outlen, "%s", pf);
+	return out;
+}
+
+/* The fault's scope as items: one per (prefix, port) pair of the spec. */
+static int tc_items_make(struct tc_fault *f, const struct tc_spec *s, struct err *err)
+{
+	size_t np = s->npfx ? s->npfx : 1, nq = s->nports ? s->nports : 1, i, k;
+	int fam;
+
+	if (np * nq > TC_ATOMS_MAX)
+		return err_set(err, -E2BIG, "the fault's scope has %zu prefix and port pairs; "
+			       "at most %u can be scoped on one device", np * nq, TC_ATOMS_MAX);
+	f->item = calloc(2 * np * nq, sizeof(*f->item));
+	if (!f->item)
+		return err_set(err, -ENOMEM, "out of memory");
+	if (!s->npfx && !s->nports) {
+		f->item[0].port = -1;
+		f->nitem = 1;
+		return 0;
+	}
+	for (fam = AF_INET; fam; fam = fam == AF_INET ? AF_INET6 : 0) {
+		for (i = 0; i < np; i++) {
+			const struct route_prefix *p = s->npfx ? &s->pfx[i] : NULL;
+
+			if (p && p->family != fam)
+				continue;
+			for (k = 0; k < nq; k++) {
+				struct tc_item *it = &f->item[f->nitem++];
+
+				it->fam = fam;
+				it->port = s->nports ? s->ports[k] : -1;
+				if (p) {
+					it->len = p->len;
+					memcpy(it->addr, p->addr, fam == AF_INET ? 4 : 16);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int tc_plan_add(struct tc_plan *p, const struct tc_item *it, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < p->natom; i++)
+		if (tc_item_eq(&p->atom[i].it, it))
+			return 0;
+	if (p->natom == TC_ATOMS_MAX)
+		return err_set(err, -E2BIG, "the tc faults on one device overlap in more than %u "
+			       "distinct scopes", TC_ATOMS_MAX);
+	p->atom[p->natom].it = *it;
+	p->atom[p->natom].set = 0;
+	p->natom++;
+	return 0;
+}
+
+/*
+ * Plan the tree for t's members. The atoms are every member's items closed
+ * under intersection, so the first atom (in filter order) that a packet
+ * matches is the intersection of all the items it matches, and its member
+ * set is exactly the faults whose scope holds the packet. Atoms with the
+ * same member set share one class. A member with a rate must end up in one
+ * class only: the htb class rate is then its limit for all of its traffic.
+ */
+static int tc_plan_make(const struct tc_tree *t, struct tc_plan *p, struct err *err)
+{
+	size_t i, j, m, k;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	for (m = 0; m < t->nmember; m++)
+		for (k = 0; k < t->member[m]->nitem; k++) {
+			rc = tc_plan_add(p, &t->member[m]->item[k], err);
+			if (rc < 0)
+				return rc;
+		}
+	for (i = 0; i < p->natom; i++)   /* natom grows: new atoms meet the earlier ones too */
+		for (j = 0; j < i; j++) {
+			struct tc_item x;
+
+			if (!tc_item_meet(&p->atom[i].it, &p->atom[j].it, &x))
+				continue;
+			rc = tc_plan_add(p, &x, err);
+			if (rc < 0)
+				return rc;
+		}
+	for (i = 0; i < p->natom; i++)
+		for (m = 0; m < t->nmember; m++)
+			for (k = 0; k < t->member[m]->nitem; k++)
+				if (tc_item_within(&p->atom[i].it, &t->member[m]->item[k]))
+					p->atom[i].set |= 1ull << m;
+	qsort(p->atom, p->natom, sizeof(p->atom[0]), tc_atom_cmp);
+	for (i = 0; i < p->natom; i++) {
+		for (j = 0; j < p->ncls && p->cls[j] != p->atom[i].set; j++)
+			;
+		if (j == p->ncls)
+			p->cls[p->ncls++] = p->atom[i].set;
+		p->atom_cls[i] = j;
+	}
+	for (m = 0; m < t->nmember; m++) {
+		size_t first = SIZE_MAX;
+
+		if (!t->member[m]->rate_bps)
+			continue;
+		for (i = 0; i < p->natom; i++) {
+			char a[96], b[96];
+
+			if (!(p->atom[i].set & (1ull << m)))
+				continue;
+			if (first == SIZE_MAX) {
+				first = i;
+				continue;
+			}
+			if (p->atom_cls[i] == p->atom_cls[first])
+				continue;
+			return err_set(err, -EINVAL, "%s: a bandwidth fault and another tc fault "
+				       "overlap in part (%s, %s): a rate limit covers the whole of its "
+				       "scope, so faults that overlap it must name the same prefixes "
+				       "and ports (or none that overlap)", t->src_name,
+				       tc_item_str(&p->atom[first].it, a, sizeof(a)),
+				       tc_item_str(&p->atom[i].it, b, sizeof(b)));
+		}
+	}
+	return 0;
+}
+
 /* ---- apply / revert ---- */
 
-static int tc_pick_devices(struct tc_fault *f, const struct tc_spec *s, struct err *err)
+struct tc_pick {
+	int ifindex;
+	char name[IF_NAMESIZE];
+};
+
+static int tc_pick_devices(struct nl_ns *nl, const struct tc_spec *s, struct tc_pick *dev,
+			   size_t *ndev, struct err *err)
 {
 	struct tc_links *l;
 	size_t i, k;
 	int rc = 0, oif;
 
+	*ndev = 0;
 	l = malloc(sizeof(*l));
 	if (!l)
 		return err_set(err, -ENOMEM, "out of memory");
-	rc = tc_links_list(f->nl, l, err);
+	rc = tc_links_list(nl, l, err);
 	if (rc < 0)
 		goto out;
 	if (s->device) {
@@ -665,24 +947,24 @@ static int tc_pick_devices(struct tc_fault *f, const struct tc_spec *s, struct e
 				     "namespace", s->device);
 			goto out;
 		}
-		f->dev[0].ifindex = l->v[i].ifindex;
-		snprintf(f->dev[0].name, sizeof(f->dev[0].name), "%s", l->v[i].name);
-		f->ndev = 1;
+		dev[0].ifindex = l->v[i].ifindex;
+		snprintf(dev[0].name, sizeof(dev[0].name), "%s", l->v[i].name);
+		*ndev = 1;
 		goto out;
 	}
 	if (s->npfx == 0) {
 		/* no prefixes: every non-loopback device that is up */
-		for (i = 0; i < l->n && f->ndev < TC_MAX_DEVS; i++) {
+		for (i = 0; i < l->n && *ndev < TC_MAX_DEVS; i++) {
 			if ((l->v[i].flags & IFF_LOOPBACK) || !(l->v[i].flags & IFF_UP) ||
 			    !strncmp(l->v[i].name, TC_IFB_PREFIX, strlen(TC_IFB_PREFIX)))
 				continue;
-			f->dev[f->ndev].ifindex = l->v[i].ifindex;
-			snprintf(f->dev[f->ndev].name, IF_NAMESIZE, "%s", l->v[i].name);
-			f->ndev++;
+			dev[*ndev].ifindex = l->v[i].ifindex;
+			snprintf(dev[*ndev].name, IF_NAMESIZE, "%s", l->v[i].name);
+			(*ndev)++;
 		}
 	} else {
 		for (k = 0; k < s->npfx; k++) {
-			rc = tc_route_oif(f->nl, &s->pfx[k], &oif, err);
+			rc = tc_route_oif(nl, &s->pfx[k], &oif, err);
 			if (rc < 0)
 				goto out;
 			for (i = 0; i < l->n; i++)
@@ -690,18 +972,18 @@ static int tc_pick_devices(struct tc_fault *f, const struct tc_spec *s, struct e
 					break;
 			if (!oif || i == l->n)
 				continue;
-			for (size_t d = 0; d < f->ndev; d++)
-				if (f->dev[d].ifindex == oif)
+			for (size_t d = 0; d < *ndev; d++)
+				if (dev[d].ifindex == oif)
 					goto next;
-			if (f->ndev == TC_MAX_DEVS)
+			if (*ndev == TC_MAX_DEVS)
 				break;
-			f->dev[f->ndev].ifindex = oif;
-			snprintf(f->dev[f->ndev].name, IF_NAMESIZE, "%s", l->v[i].name);
-			f->ndev++;
+			dev[*ndev].ifindex = oif;
+			snprintf(dev[*ndev].name, IF_NAMESIZE, "%s", l->v[i].name);
+			(*ndev)++;
 next:;
 		}
 	}
-	if (f->ndev == 0)
+	if (*ndev == 0)
 		rc = err_set(err, -ENODEV, "no device in the target namespace has a route to the "
 			     "fault's prefixes (or none is up); name one with \"device\"");
 out:
@@ -734,32 +1016,6 @@ static int tc_root_state(struct nl_ns *nl, int ifindex, int *ours, char *foreign
 	return 0;
 }
 
-/* Fault classes (minor >= 0x10) on doorjam's root; fills used[] by slot. */
-static int tc_fault_classes(struct nl_ns *nl, int ifindex, unsigned char *used, size_t *count,
-			    struct err *err)
-{
-	struct tc_objs o;
-	size_t i;
-	int rc;
-
-	*count = 0;
-	rc = tc_list(nl, RTM_GETTCLASS, ifindex, &o, err);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < o.n; i++) {
-		uint32_t minor = TC_H_MIN(o.v[i].handle);
-
-		if (TC_H_MAJ(o.v[i].handle) != TC_MAJOR << 16 || minor < 0x10 ||
-		    minor >= 0x10 + TC_SLOTS)
-			continue;
-		if (used)
-			used[minor - 0x10] = 1;
-		(*count)++;
-	}
-	free(o.v);
-	return 0;
-}
-
 static int tc_link_del(struct nl_ns *nl, int ifindex, const char *name, int *absent,
 		       struct err *err);
 
@@ -781,8 +1037,8 @@ static int tc_link_index(struct nl_ns *nl, const char *name, struct err *err, in
 	return rc;
 }
 
-/* Make an ifb device (journaled first), bring it up; d->name/ifindex become the ifb. */
-static int tc_ifb_create(struct tc_fault *f, struct tc_dev *d, struct journal *j, int nsfd,
+/* Make an ifb device (journaled first), bring it up; t->name/ifindex become the ifb. */
+static int tc_ifb_create(struct nl_ns *nl, struct tc_tree *t, struct journal *j, int nsfd,
 			 struct err *err)
 {
 	struct journal_rec rec;
@@ -794,7 +1050,7 @@ static int tc_ifb_create(struct tc_fault *f, struct tc_dev *d, struct journal *j
 
 	for (k = 0; k < 100 && idx; k++) {
 		snprintf(name, sizeof(name), TC_IFB_PREFIX "%d", k);
-		rc = tc_link_index(f->nl, name, err, &idx);
+		rc = tc_link_index(nl, name, err, &idx);
 		if (rc < 0)
 			return rc;
 	}
@@ -816,36 +1072,55 @@ static int tc_ifb_create(struct tc_fault *f, struct tc_dev *d, struct journal *j
 	     (li = nla_nest_start(m, IFLA_LINKINFO)) != NULL &&
 	     nla_put_string(m, IFLA_INFO_KIND, "ifb") == 0 && nla_nest_end(m, li) == 0;
 	snprintf(what, sizeof(what), "create ifb device %s", name);
-	rc = tc_send(f->nl, m, ok, what, err);
+	rc = tc_send(nl, m, ok, what, err);
 	if (rc < 0)
 		return rc;
-	d->has_ifb = 1;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	rc = tc_link_index(f->nl, name, err, &d->ifindex);
+	t->has_ifb = 1;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	rc = tc_link_index(nl, name, err, &t->ifindex);
 	if (rc < 0)
 		return rc;
-	if (!d->ifindex)
+	if (!t->ifindex)
 		return err_set(err, -ENODEV, "ifb device %s vanished", name);
 	memset(&ifi, 0, sizeof(ifi));
-	ifi.ifi_index = d->ifindex;
+	ifi.ifi_index = t->ifindex;
 	ifi.ifi_flags = IFF_UP;
 	ifi.ifi_change = IFF_UP;
 	m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	ok = m && nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0;
 	snprintf(what, sizeof(what), "set %s up", name);
-	return tc_send(f->nl, m, ok, what, err);
+	return tc_send(nl, m, ok, what, err);
+}
+
+/* -EBUSY when the device already has an ingress (or clsact) qdisc. */
+static int tc_ingress_free(struct nl_ns *nl, int ifindex, const char *name, struct err *err)
+{
+	struct tc_objs o;
+	size_t i;
+	int rc, busy = 0;
+
+	rc = tc_list(nl, RTM_GETQDISC, ifindex, &o, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < o.n; i++)
+		if (o.v[i].parent == TC_H_INGRESS)
+			busy = 1;
+	free(o.v);
+	if (busy)
+		return err_set(err, -EBUSY, "%s: already has an ingress (or clsact) qdisc that is "
+			       "not this run's; doorjam does not share it", name);
+	return 0;
 }
 
 /*
- * Redirect everything arriving on d->src into the ifb: an ingress qdisc
+ * Redirect everything arriving on t->src into the ifb: an ingress qdisc
  * (journaled first) and one u32 match-all filter at prio TC_INGRESS_PRIO
  * (doorjam's mark) with a mirred egress-redirect action.
  */
-static int tc_ingress_redirect(struct tc_fault *f, struct tc_dev *d, struct journal *j,
+static int tc_ingress_redirect(struct nl_ns *nl, struct tc_tree *t, struct journal *j,
 			       int nsfd, struct err *err)
 {
 	struct journal_rec rec;
-	struct tc_objs o;
 	struct tc_u32_key key;
 	struct {
 		struct tc_u32_sel sel;
@@ -855,35 +1130,27 @@ static int tc_ingress_redirect(struct tc_fault *f, struct tc_dev *d, struct jour
 	struct nlattr *opt, *act, *a1, *aopt;
 	struct nl_msg *m;
 	char what[96];
-	size_t i;
-	int rc, ok, busy = 0;
+	int rc, ok;
 
-	rc = tc_list(f->nl, RTM_GETQDISC, d->src_ifindex, &o, err);
+	rc = tc_ingress_free(nl, t->src_ifindex, t->src_name, err);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < o.n; i++)
-		if (o.v[i].parent == TC_H_INGRESS)
-			busy = 1;
-	free(o.v);
-	if (busy)
-		return err_set(err, -EBUSY, "%s: already has an ingress (or clsact) qdisc; doorjam "
-			       "does not share it", d->src_name);
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = JOURNAL_QDISC;
 	journal_rec_set_ns(&rec, nsfd);
-	rec.ifindex = d->src_ifindex;
-	snprintf(rec.dev, sizeof(rec.dev), "%s", d->src_name);
+	rec.ifindex = t->src_ifindex;
+	snprintf(rec.dev, sizeof(rec.dev), "%s", t->src_name);
 	rec.parent = TC_H_INGRESS;
 	rec.handle = TC_H_MAKE(TC_H_INGRESS, 0);
 	rc = journal_add(j, &rec, err);
 	if (rc == 0)
 		rc = journal_sync(j, err);
 	if (rc == 0)
-		rc = tc_plain_qdisc(f->nl, d->src_ifindex, TC_H_INGRESS, TC_H_MAKE(TC_H_INGRESS, 0),
-				    "ingress", d->src_name, err);
+		rc = tc_plain_qdisc(nl, t->src_ifindex, TC_H_INGRESS, TC_H_MAKE(TC_H_INGRESS, 0),
+				    "ingress", t->src_name, err);
 	if (rc < 0)
 		return rc;
-	d->has_ingress = 1;
+	t->has_ingress = 1;
 	tc_key(&key, 0, 0, 0);
 	memset(&sel, 0, sizeof(sel));
 	sel.sel.flags = TC_U32_TERMINAL;
@@ -892,8 +1159,8 @@ static int tc_ingress_redirect(struct tc_fault *f, struct tc_dev *d, struct jour
 	memset(&mir, 0, sizeof(mir));
 	mir.action = TC_ACT_STOLEN;
 	mir.eaction = TCA_EGRESS_REDIR;
-	mir.ifindex = (uint32_t)d->ifindex;
-	m = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, d->src_ifindex,
+	mir.ifindex = (uint32_t)t->ifindex;
+	m = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, t->src_ifindex,
 		   TC_H_MAKE(TC_H_INGRESS, 0), 0, TC_H_MAKE(TC_INGRESS_PRIO << 16, htons(ETH_P_ALL)));
 	ok = m && nla_put_string(m, TCA_KIND, "u32") == 0 &&
 	     (opt = nla_nest_start(m, TCA_OPTIONS)) != NULL &&
@@ -905,198 +1172,391 @@ static int tc_ingress_redirect(struct tc_fault *f, struct tc_dev *d, struct jour
 	     nla_put(m, TCA_MIRRED_PARMS, sizeof(mir), &mir) == 0 &&
 	     nla_nest_end(m, aopt) == 0 && nla_nest_end(m, a1) == 0 &&
 	     nla_nest_end(m, act) == 0 && nla_nest_end(m, opt) == 0;
-	snprintf(what, sizeof(what), "%s: redirect ingress to %s (u32 + mirred)", d->src_name,
-		 d->name);
-	return tc_send(f->nl, m, ok, what, err);
+	snprintf(what, sizeof(what), "%s: redirect ingress to %s (u32 + mirred)", t->src_name,
+		 t->name);
+	return tc_send(nl, m, ok, what, err);
 }
 
-/* Undo an ingress fault: stop the redirect first, then remove the ifb (and its tree). */
-static int tc_ingress_undo(struct nl_ns *nl, struct tc_dev *d, struct err *err)
+/*
+ * Take the tree off its device: on ingress the redirect first, then the ifb
+ * (its root and everything under it go with it); on egress doorjam's root,
+ * which takes every class, leaf and filter with it.
+ */
+static int tc_tree_teardown(struct nl_ns *nl, struct tc_tree *t, struct err *err)
 {
 	struct err e2;
 	char what[96];
 	int rc, absent, first = 0;
 
-	if (d->has_ingress) {
-		snprintf(what, sizeof(what), "%s: delete ingress qdisc", d->src_name);
-		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, d->src_ifindex, TC_H_INGRESS,
+	if (t->has_ingress) {
+		snprintf(what, sizeof(what), "%s: delete ingress qdisc", t->src_name);
+		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, t->src_ifindex, TC_H_INGRESS,
 				       TC_H_MAKE(TC_H_INGRESS, 0), 0), what, &absent, err);
 		if (rc < 0)
 			first = rc;
 		else
-			d->has_ingress = 0;
+			t->has_ingress = 0;
 	}
-	if (d->has_ifb) {
-		rc = tc_link_del(nl, d->ifindex, d->name, &absent, first ? &e2 : err);
+	if (t->has_ifb) {
+		rc = tc_link_del(nl, t->ifindex, t->name, &absent, first ? &e2 : err);
 		if (rc < 0 && !first)
 			first = rc;
 		if (rc == 0)
-			d->has_ifb = d->has_class = 0;
-	}
-	return first;
-}
-
-static int tc_dev_undo(struct nl_ns *nl, struct tc_dev *d, struct err *err)
-{
-	struct err e2;
-	char what[96];
-	size_t left = 0;
-	int rc, absent, first = 0, k;
-
-	if (d->src_ifindex)
-		return tc_ingress_undo(nl, d, err);
-
-	rc = tc_fault_classes(nl, d->ifindex, NULL, &left, err);
-	if (rc < 0)
-		return rc;
-	if (left <= (size_t)d->has_class) {
-		/* the last fault on this device: the root takes everything with it */
-		snprintf(what, sizeof(what), "%s: delete doorjam's root qdisc", d->name);
-		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, d->ifindex, TC_H_ROOT, TC_MAJOR << 16, 0),
-			    what, &absent, err);
-		if (rc == 0)
-			d->has_class = d->prio_used[0] = d->prio_used[1] = 0;
-		return rc;
-	}
-	for (k = 0; k < 2; k++) {
-		if (!d->prio_used[k])
-			continue;
-		snprintf(what, sizeof(what), "%s: delete u32 filters prio %u", d->name,
-			 2 * d->slot + 1 + (unsigned)k);
-		rc = tc_del(nl, tc_msg(RTM_DELTFILTER, 0, d->ifindex, TC_MAJOR << 16, 0,
-				       TC_H_MAKE((2 * d->slot + 1 + (unsigned)k) << 16,
-						 htons(d->proto[k]))),
-			    what, &absent, first ? &e2 : err);
-		if (rc < 0 && !first)
-			first = rc;
-		if (rc == 0)
-			d->prio_used[k] = 0;
-	}
-	if (d->has_class && !first) {
-		snprintf(what, sizeof(what), "%s: delete class %x:%x", d->name, TC_MAJOR,
-			 TC_FAULT_MINOR(d->slot));
-		rc = tc_del(nl, tc_msg(RTM_DELTCLASS, 0, d->ifindex, TC_MAJOR << 16,
-				       (TC_MAJOR << 16) | TC_FAULT_MINOR(d->slot), 0),
+			t->has_ifb = t->has_root = 0;
+	} else if (t->has_root && !first) {
+		snprintf(what, sizeof(what), "%s: delete doorjam's root qdisc", t->name);
+		rc = tc_del(nl, tc_msg(RTM_DELQDISC, 0, t->ifindex, TC_H_ROOT, TC_MAJOR << 16, 0),
 			    what, &absent, err);
 		if (rc < 0)
 			first = rc;
 		else
-			d->has_class = 0;
+			t->has_root = 0;
 	}
+	if (first == 0)
+		t->ncls = t->nflt = 0;
 	return first;
 }
 
-static int tc_dev_apply(struct tc_fault *f, struct tc_dev *d, struct journal *j, int nsfd,
-			const struct tc_spec *s, int force, struct err *err)
+/*
+ * Put doorjam's root on the tree's device (on ingress: on a new ifb first).
+ * A doorjam root that this process does not know belongs to another run (or
+ * to a crashed one) and is refused, as is a foreign root without force.
+ */
+static int tc_tree_setup(struct nl_ns *nl, struct tc_tree *t, struct journal *j, int nsfd,
+			 int force, struct err *err)
 {
-	unsigned char used[TC_SLOTS];
 	struct journal_rec rec;
 	char foreign[64];
-	uint32_t slot, classid;
-	size_t count, i, k;
 	int ours, rc;
 
-	rc = tc_root_state(f->nl, d->ifindex, &ours, foreign, sizeof(foreign), err);
-	if (rc < 0)
-		return rc;
-	if (!ours) {
-		if (foreign[0] && !force)
-			return err_set(err, -EBUSY, "%s: has a root qdisc (%s) that is not "
-				       "doorjam's; it is left alone unless --force is given",
-				       d->name, foreign);
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = JOURNAL_QDISC;
-		journal_rec_set_ns(&rec, nsfd);
-		rec.ifindex = d->ifindex;
-		snprintf(rec.dev, sizeof(rec.dev), "%s", d->name);
-		rec.parent = TC_H_ROOT;
-		rec.handle = TC_MAJOR << 16;
-		rc = journal_add(j, &rec, err);
+	if (t->ingress) {
+		rc = tc_ingress_free(nl, t->src_ifindex, t->src_name, err);
 		if (rc == 0)
-			rc = journal_sync(j, err);
-		if (rc < 0)
-			return rc;
-		/* CREATE|REPLACE swaps the default root without a gap */
-		rc = tc_htb_qdisc(f->nl, d->ifindex, TC_H_ROOT, TC_MAJOR << 16,
-				  NLM_F_CREATE | NLM_F_REPLACE, d->name, err);
-		if (rc == 0)
-			rc = tc_htb_class(f->nl, d->ifindex, TC_MAJOR << 16, (TC_MAJOR << 16) | 1,
-					  TC_PASS_BPS, d->name, err);
+			rc = tc_ifb_create(nl, t, j, nsfd, err);
 		if (rc < 0)
 			return rc;
 	}
-	memset(used, 0, sizeof(used));
-	rc = tc_fault_classes(f->nl, d->ifindex, used, &count, err);
+	rc = tc_root_state(nl, t->ifindex, &ours, foreign, sizeof(foreign), err);
 	if (rc < 0)
 		return rc;
-	for (slot = 0; slot < TC_SLOTS && used[slot]; slot++)
-		;
-	if (slot == TC_SLOTS)
-		return err_set(err, -ENOSPC, "%s: all %u fault slots are in use", d->name, TC_SLOTS);
-	d->slot = slot;
-	classid = (TC_MAJOR << 16) | TC_FAULT_MINOR(slot);
-	rc = tc_htb_class(f->nl, d->ifindex, TC_MAJOR << 16, classid,
-			  s->rate_bps ? s->rate_bps : TC_PASS_BPS, d->name, err);
+	if (ours)
+		return err_set(err, -EBUSY, "%s: already carries doorjam's tc tree of another run "
+			       "(if no other doorjam run is active, run doorjam recover); tc faults "
+			       "on one device compose within one run", t->name);
+	if (foreign[0] && !force)
+		return err_set(err, -EBUSY, "%s: has a root qdisc (%s) that is not doorjam's; it "
+			       "is left alone unless --force is given", t->name, foreign);
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = JOURNAL_QDISC;
+	journal_rec_set_ns(&rec, nsfd);
+	rec.ifindex = t->ifindex;
+	snprintf(rec.dev, sizeof(rec.dev), "%s", t->name);
+	rec.parent = TC_H_ROOT;
+	rec.handle = TC_MAJOR << 16;
+	rc = journal_add(j, &rec, err);
+	if (rc == 0)
+		rc = journal_sync(j, err);
 	if (rc < 0)
 		return rc;
-	d->has_class = 1;
-	if (s->use_netem) {
-		rc = tc_netem_qdisc(f->nl, d->ifindex, classid, TC_LEAF_MAJOR(slot) << 16,
-				    &s->netem, d->name, err);
-	} else if (s->bpf_loss > 0) {
-		uint32_t leaf = TC_LEAF_MAJOR(slot) << 16;
-
-		rc = tc_htb_qdisc(f->nl, d->ifindex, classid, leaf, NLM_F_CREATE | NLM_F_EXCL,
-				  d->name, err);
-		if (rc == 0)
-			rc = tc_htb_class(f->nl, d->ifindex, leaf, leaf | 1, TC_PASS_BPS, d->name, err);
-		if (rc == 0)
-			rc = tc_htb_class(f->nl, d->ifindex, leaf, leaf | 2, TC_PASS_BPS, d->name, err);
-		if (rc == 0)
-			rc = tc_plain_qdisc(f->nl, d->ifindex, leaf | 2, TC_HOLE_MAJOR(slot) << 16,
-					    "blackhole", d->name, err);
-		if (rc == 0)
-			rc = tc_bpf_filter(f->nl, d->ifindex, leaf, leaf | 2, s->bpf_loss, d->name, err);
-	}
+	/* CREATE|REPLACE swaps the default root without a gap */
+	rc = tc_htb_qdisc(nl, t->ifindex, TC_H_ROOT, TC_MAJOR << 16, NLM_F_CREATE | NLM_F_REPLACE,
+			  t->name, err);
 	if (rc < 0)
 		return rc;
+	t->has_root = 1;
+	return tc_htb_class(nl, t->ifindex, TC_MAJOR << 16, (TC_MAJOR << 16) | 1, TC_PASS_BPS,
+			    t->name, err);
+}
 
-	/* scoping filters on the root, last: until now nothing reached the class */
-	if (s->npfx == 0 && s->nports == 0) {
-		struct tc_u32_key key[8];
-		unsigned nk = tc_u32_keys(key, AF_INET, NULL, -1, s->ingress);
+/* A leaf major that neither the tree in the kernel nor the one being built uses. */
+static int tc_major_alloc(const struct tc_tree *t, unsigned char *used, uint32_t *major,
+			  struct err *err)
+{
+	unsigned i;
 
-		d->prio_used[0] = 1;
-		d->proto[0] = ETH_P_ALL;
-		return tc_u32_filter(f->nl, d->ifindex, TC_MAJOR << 16, 2 * slot + 1, ETH_P_ALL,
-				     classid, key, nk, d->name, err);
-	}
-	for (int fam = 0; fam < 2; fam++) {
-		int family = fam ? AF_INET6 : AF_INET;
-		size_t np = s->npfx ? s->npfx : 1;
-		size_t nq = s->nports ? s->nports : 1;
-
-		for (i = 0; i < np; i++) {
-			const struct route_prefix *p = s->npfx ? &s->pfx[i] : NULL;
-
-			if (p && p->family != family)
-				continue;
-			for (k = 0; k < nq; k++) {
-				struct tc_u32_key key[8];
-				unsigned nk = tc_u32_keys(key, family, p,
-							  s->nports ? s->ports[k] : -1, s->ingress);
-
-				d->prio_used[fam] = 1;
-				d->proto[fam] = fam ? ETH_P_IPV6 : ETH_P_IP;
-				rc = tc_u32_filter(f->nl, d->ifindex, TC_MAJOR << 16,
-						   2 * slot + 1 + (uint32_t)fam, d->proto[fam],
-						   classid, key, nk, d->name, err);
-				if (rc < 0)
-					return rc;
-			}
+	for (i = 1; i <= TC_MAJORS; i++)
+		if (!t->major_used[i] && !used[i]) {
+			used[i] = 1;
+			*major = TC_MAJOR + i;
+			return 0;
 		}
+	return err_set(err, -ENOSPC, "%s: all qdisc handles %x..%x are in use", t->name,
+		       TC_MAJOR + 1, TC_MAJOR_LAST);
+}
+
+/*
+ * The leaf chain of a class carrying member set `set`, under classid: first
+ * the random-drop tree when members drop without netem (their shares drop
+ * independently, so one drop with 1 - prod(1 - p) does the same), then one
+ * netem per netem member, each the child of the one before, in apply order:
+ * a packet meets every effect in turn, as on a real path.
+ */
+static int tc_leaf_chain(struct nl_ns *nl, const struct tc_tree *t, uint32_t classid,
+			 uint64_t set, unsigned char *used, struct err *err)
+{
+	uint32_t parent = classid, maj, hole;
+	double keep = 1;
+	size_t m;
+	int rc;
+
+	for (m = 0; m < t->nmember; m++)
+		if ((set & (1ull << m)) && t->member[m]->bpf_loss > 0)
+			keep *= 1 - (t->member[m]->bpf_loss > 1 ? 1 : t->member[m]->bpf_loss);
+	if (keep < 1) {
+		rc = tc_major_alloc(t, used, &maj, err);
+		if (rc == 0)
+			rc = tc_major_alloc(t, used, &hole, err);
+		if (rc == 0)
+			rc = tc_htb_qdisc(nl, t->ifindex, parent, maj << 16, NLM_F_CREATE | NLM_F_EXCL,
+					  t->name, err);
+		if (rc == 0)
+			rc = tc_htb_class(nl, t->ifindex, maj << 16, (maj << 16) | 1, TC_PASS_BPS,
+					  t->name, err);
+		if (rc == 0)
+			rc = tc_htb_class(nl, t->ifindex, maj << 16, (maj << 16) | 2, TC_PASS_BPS,
+					  t->name, err);
+		if (rc == 0)
+			rc = tc_plain_qdisc(nl, t->ifindex, (maj << 16) | 2, hole << 16, "blackhole",
+					    t->name, err);
+		if (rc == 0)
+			rc = tc_bpf_filter(nl, t->ifindex, maj << 16, (maj << 16) | 2, 1 - keep,
+					   t->name, err);
+		if (rc < 0)
+			return rc;
+		parent = (maj << 16) | 1;
+	}
+	for (m = 0; m < t->nmember; m++) {
+		if (!(set & (1ull << m)) || !t->member[m]->use_netem)
+			continue;
+		rc = tc_major_alloc(t, used, &maj, err);
+		if (rc == 0)
+			rc = tc_netem_qdisc(nl, t->ifindex, parent, maj << 16, &t->member[m]->netem,
+					    t->name, err);
+		if (rc < 0)
+			return rc;
+		parent = (maj << 16) | 1;   /* netem's one class: its child goes there */
 	}
 	return 0;
+}
+
+static int tc_flt_del(struct nl_ns *nl, const struct tc_tree *t, const struct tc_flt *x,
+		      struct err *err)
+{
+	char what[96];
+	int absent;
+
+	snprintf(what, sizeof(what), "%s: delete u32 filter prio %u", t->name, x->prio);
+	return tc_del(nl, tc_msg(RTM_DELTFILTER, 0, t->ifindex, TC_MAJOR << 16, 0,
+				 TC_H_MAKE((uint32_t)x->prio << 16, htons(x->proto))),
+		      what, &absent, err);
+}
+
+static int tc_cls_del(struct nl_ns *nl, const struct tc_tree *t, uint16_t minor,
+		      struct err *err)
+{
+	char what[96];
+	int absent;
+
+	snprintf(what, sizeof(what), "%s: delete class %x:%x", t->name, TC_MAJOR, minor);
+	return tc_del(nl, tc_msg(RTM_DELTCLASS, 0, t->ifindex, TC_MAJOR << 16,
+				 (TC_MAJOR << 16) | minor, 0), what, &absent, err);
+}
+
+/*
+ * Make the kernel's tree match t's members without a gap: build the new
+ * classes and leaf chains beside the old ones (no traffic reaches them
+ * yet), add the new scoping filters in the other priority range, then
+ * delete the old filters and the old classes (each takes its leaves with
+ * it). Every packet meets either the old tree or the new one. On failure
+ * the new objects are removed and the old tree is left as it was.
+ */
+static int tc_tree_sync(struct nl_ns *nl, struct tc_tree *t, struct err *err)
+{
+	struct tc_plan *p = malloc(sizeof(*p));
+	uint16_t cls[TC_ATOMS_MAX];
+	struct tc_flt flt[TC_ATOMS_MAX];
+	unsigned char used[TC_MAJORS + 1];
+	unsigned gen = !t->gen;
+	size_t ncls = 0, nflt = 0, i, k, m;
+	struct err e2;
+	int rc = 0, first = 0;
+
+	if (!p)
+		return err_set(err, -ENOMEM, "out of memory");
+	memset(used, 0, sizeof(used));
+	rc = tc_plan_make(t, p, err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < p->ncls; i++) {
+		uint64_t rate = 0;
+		uint32_t minor = TC_MINOR_FIRST;
+
+		for (;; minor++) {
+			for (k = 0; k < t->ncls && t->cls[k] != minor; k++)
+				;
+			if (k < t->ncls)
+				continue;
+			for (k = 0; k < ncls && cls[k] != minor; k++)
+				;
+			if (k == ncls)
+				break;
+		}
+		for (m = 0; m < t->nmember; m++)
+			if ((p->cls[i] & (1ull << m)) && t->member[m]->rate_bps &&
+			    (!rate || t->member[m]->rate_bps < rate))
+				rate = t->member[m]->rate_bps;
+		rc = tc_htb_class(nl, t->ifindex, TC_MAJOR << 16, (TC_MAJOR << 16) | minor,
+				  rate ? rate : TC_PASS_BPS, t->name, err);
+		if (rc < 0)
+			goto undo;
+		cls[ncls++] = (uint16_t)minor;
+		rc = tc_leaf_chain(nl, t, (TC_MAJOR << 16) | minor, p->cls[i], used, err);
+		if (rc < 0)
+			goto undo;
+	}
+	for (i = 0; i < p->natom; i++) {
+		const struct tc_item *it = &p->atom[i].it;
+		struct tc_u32_key key[8];
+		struct route_prefix rp;
+		uint16_t proto = it->fam == AF_INET ? ETH_P_IP :
+				 it->fam == AF_INET6 ? ETH_P_IPV6 : ETH_P_ALL;
+		unsigned nk;
+
+		memset(&rp, 0, sizeof(rp));
+		rp.family = it->fam;
+		rp.len = it->len;
+		memcpy(rp.addr, it->addr, sizeof(rp.addr));
+		nk = tc_u32_keys(key, it->fam ? it->fam : AF_INET, it->fam ? &rp : NULL, it->port,
+				 t->ingress);
+		rc = tc_u32_filter(nl, t->ifindex, TC_MAJOR << 16, TC_PRIO_BASE(gen) + (uint32_t)i,
+				   proto, (TC_MAJOR << 16) | cls[p->atom_cls[i]], key, nk, t->name,
+				   err);
+		if (rc < 0)
+			goto undo;
+		flt[nflt].prio = (uint16_t)(TC_PRIO_BASE(gen) + i);
+		flt[nflt].proto = proto;
+		nflt++;
+	}
+	/* the new tree is complete: the old one goes, filters first */
+	for (k = 0; k < t->nflt; k++) {
+		int r = tc_flt_del(nl, t, &t->flt[k], first ? &e2 : err);
+
+		if (r < 0 && !first)
+			first = r;
+	}
+	for (k = 0; k < t->ncls; k++) {
+		int r = tc_cls_del(nl, t, t->cls[k], first ? &e2 : err);
+
+		if (r < 0 && !first)
+			first = r;
+	}
+	t->gen = gen;
+	memcpy(t->cls, cls, ncls * sizeof(cls[0]));
+	t->ncls = ncls;
+	memcpy(t->flt, flt, nflt * sizeof(flt[0]));
+	t->nflt = nflt;
+	memcpy(t->major_used, used, sizeof(used));
+	rc = first;
+	goto out;
+undo:
+	while (nflt-- > 0)
+		(void)tc_flt_del(nl, t, &flt[nflt], &e2);
+	while (ncls-- > 0)
+		(void)tc_cls_del(nl, t, cls[ncls], &e2);
+out:
+	free(p);
+	return rc;
+}
+
+static struct tc_tree *tc_tree_find(unsigned long ns_ino, int src_ifindex, int ingress)
+{
+	struct tc_tree *t;
+
+	for (t = tc_trees; t; t = t->next)
+		if (t->ns_ino == ns_ino && t->src_ifindex == src_ifindex && t->ingress == ingress)
+			return t;
+	return NULL;
+}
+
+static void tc_tree_unlink(struct tc_tree *t)
+{
+	struct tc_tree **pp;
+
+	for (pp = &tc_trees; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	free(t);
+}
+
+/*
+ * Take f out of tree t: the last member takes the tree off the device,
+ * otherwise the tree is rebuilt for the members left. f leaves the member
+ * list either way; on a failed rebuild its effect stays in the kernel until
+ * the next change of the tree (or its removal) and err says why.
+ */
+static int tc_tree_leave(struct nl_ns *nl, struct tc_tree *t, struct tc_fault *f,
+			 struct err *err)
+{
+	size_t m;
+	int rc;
+
+	for (m = 0; m < t->nmember && t->member[m] != f; m++)
+		;
+	if (m == t->nmember)
+		return 0;
+	memmove(&t->member[m], &t->member[m + 1], (t->nmember - m - 1) * sizeof(t->member[0]));
+	t->nmember--;
+	if (t->nmember > 0)
+		return tc_tree_sync(nl, t, err);
+	rc = tc_tree_teardown(nl, t, err);
+	tc_tree_unlink(t);
+	return rc;
+}
+
+/* Put f on one device: join its tree (made here when f is the first) and rebuild it. */
+static int tc_tree_join(struct tc_fault *f, const struct tc_pick *d, const struct tc_spec *s,
+			struct journal *j, int nsfd, int force, struct err *err)
+{
+	struct tc_tree *t = tc_tree_find(f->ns_ino, d->ifindex, s->ingress);
+	struct err e2;
+	int rc, made = 0;
+
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return err_set(err, -ENOMEM, "out of memory");
+		t->ns_ino = f->ns_ino;
+		t->ingress = s->ingress;
+		t->src_ifindex = t->ifindex = d->ifindex;
+		snprintf(t->src_name, sizeof(t->src_name), "%s", d->name);
+		snprintf(t->name, sizeof(t->name), "%s", d->name);
+		t->next = tc_trees;
+		tc_trees = t;
+		made = 1;
+		rc = tc_tree_setup(f->nl, t, j, nsfd, force, err);
+		if (rc < 0)
+			goto fail;
+	}
+	if (t->nmember == TC_MEMBERS_MAX)
+		return err_set(err, -ENOSPC, "%s: already carries %u tc faults", t->src_name,
+			       TC_MEMBERS_MAX);
+	t->member[t->nmember++] = f;
+	rc = tc_tree_sync(f->nl, t, err);
+	if (rc == 0 && made && t->ingress)
+		rc = tc_ingress_redirect(f->nl, t, j, nsfd, err);  /* last: now traffic comes */
+	if (rc == 0) {
+		f->tree[f->ntree++] = t;
+		return 0;
+	}
+	t->nmember--;
+	if (!made)
+		return rc;
+fail:
+	(void)tc_tree_teardown(f->nl, t, &e2);
+	tc_tree_unlink(t);
+	return rc;
 }
 
 static void tc_fault_free(struct tc_fault *f)
@@ -1104,15 +1564,17 @@ static void tc_fault_free(struct tc_fault *f)
 	if (!f)
 		return;
 	nl_ns_close(f->nl);
+	free(f->item);
 	free(f);
 }
 
 int tc_apply(int nsfd, struct journal *j, const struct tc_spec *s, int force,
 	     struct tc_fault **out, struct err *err)
 {
+	struct tc_pick dev[TC_MAX_DEVS];
 	struct tc_fault *f;
 	struct err e2;
-	size_t i;
+	size_t ndev, i;
 	int rc;
 
 	*out = NULL;
@@ -1122,34 +1584,26 @@ int tc_apply(int nsfd, struct journal *j, const struct tc_spec *s, int force,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return err_set(err, -ENOMEM, "out of memory");
-	rc = nl_ns_open(nsfd, &f->nl, err);
-	if (rc < 0)
+	f->ns_ino = netns_inode(nsfd);
+	f->rate_bps = s->rate_bps;
+	f->bpf_loss = s->bpf_loss;
+	f->use_netem = s->use_netem;
+	f->netem = s->netem;
+	if (!f->ns_ino) {
+		rc = err_set(err, -EINVAL, "cannot identify the target namespace");
 		goto fail;
-	rc = tc_pick_devices(f, s, err);
-	if (rc < 0)
+	}
+	rc = tc_items_make(f, s, err);
+	if (rc == 0)
+		rc = nl_ns_open(nsfd, &f->nl, err);
+	if (rc == 0)
+		rc = tc_pick_devices(f->nl, s, dev, &ndev, err);
+	for (i = 0; rc == 0 && i < ndev; i++)
+		rc = tc_tree_join(f, &dev[i], s, j, nsfd, force, err);
+	if (rc < 0) {
+		while (f->ntree-- > 0)
+			(void)tc_tree_leave(f->nl, f->tree[f->ntree], f, &e2);
 		goto fail;
-	for (i = 0; i < f->ndev; i++) {
-		struct tc_dev *d = &f->dev[i];
-
-		if (s->ingress) {
-			/* the tree goes on an ifb; the redirect comes last */
-			d->src_ifindex = d->ifindex;
-			snprintf(d->src_name, sizeof(d->src_name), "%s", d->name);
-			rc = tc_ifb_create(f, d, j, nsfd, err);
-			if (rc == 0)
-				rc = tc_dev_apply(f, d, j, nsfd, s, force, err);
-			if (rc == 0)
-				rc = tc_ingress_redirect(f, d, j, nsfd, err);
-		} else {
-			rc = tc_dev_apply(f, d, j, nsfd, s, force, err);
-		}
-		if (rc < 0) {
-			size_t k;
-
-			for (k = i + 1; k-- > 0;)
-				(void)tc_dev_undo(f->nl, &f->dev[k], &e2);
-			goto fail;
-		}
 	}
 	*out = f;
 	return 0;
@@ -1164,12 +1618,12 @@ char *tc_fault_devices(const struct tc_fault *f, char *out, size_t outlen)
 
 	if (outlen)
 		out[0] = '\0';
-	for (i = 0; f && i < f->ndev && n < outlen; i++) {
-		const struct tc_dev *d = &f->dev[i];
-		int w = d->src_ifindex ?
+	for (i = 0; f && i < f->ntree && n < outlen; i++) {
+		const struct tc_tree *t = f->tree[i];
+		int w = t->ingress ?
 			snprintf(out + n, outlen - n, "%s%s(ingress via %s)", i ? "," : "",
-				 d->src_name, d->name) :
-			snprintf(out + n, outlen - n, "%s%s", i ? "," : "", d->name);
+				 t->src_name, t->name) :
+			snprintf(out + n, outlen - n, "%s%s", i ? "," : "", t->name);
 
 		if (w < 0)
 			break;
@@ -1186,8 +1640,8 @@ int tc_revert(struct tc_fault *f, struct err *err)
 
 	if (!f)
 		return 0;
-	for (i = f->ndev; i-- > 0;) {
-		rc = tc_dev_undo(f->nl, &f->dev[i], first ? &e2 : err);
+	for (i = f->ntree; i-- > 0;) {
+		rc = tc_tree_leave(f->nl, f->tree[i], f, first ? &e2 : err);
 		if (rc < 0 && !first)
 			first = rc;
 	}

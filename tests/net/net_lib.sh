@@ -99,3 +99,34 @@ stop_fault() {
 
 # connect NS ADDR PORT MS -> "RESULT MS"
 connect_to() { "$NF" connect "$@" | awk '{print $2, $3}'; }
+
+# start_stack NS JSON [JSON...] [--force]: apply several faults from one
+# process (tests/helpers/faultstack) in the background until "applied".
+start_stack() {
+  local ns=$1; shift
+  STACK_OUT=$DOORJAM_JOURNAL_DIR/stack.$RANDOM
+  "$B/helpers/faultstack" "$ns" "$@" > "$STACK_OUT" 2>&1 &
+  FAULT_PID=$!
+  PIDS="$PIDS $FAULT_PID"
+  local i
+  for i in $(seq 100); do
+    grep -q '^applied' "$STACK_OUT" 2>/dev/null && return 0
+    kill -0 $FAULT_PID 2>/dev/null || { cat "$STACK_OUT"; wait $FAULT_PID; return $?; }
+    sleep 0.05
+  done
+  cat "$STACK_OUT"; return 1
+}
+
+# revert_one first|last N: revert the first (or last) fault of the stack
+# still on, which must be fault N (counting from 1 in the order given).
+revert_one() {
+  local sig=USR1 i
+  [ "$1" = last ] && sig=USR2
+  kill -$sig $FAULT_PID
+  for i in $(seq 100); do
+    grep -q "^reverted $2\$" "$STACK_OUT" && return 0
+    kill -0 $FAULT_PID 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$STACK_OUT"; fail "revert of fault $2 did not finish"
+}

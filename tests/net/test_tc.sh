@@ -17,6 +17,15 @@ loss_of() {  # NS ADDR COUNT -> percent lost
     sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p'
 }
 
+out=$DOORJAM_JOURNAL_DIR/sink
+measure_bw() {  # one TCP transfer client -> server of 400 kB; prints the steady bit/s
+  "$NF" sink $S 10.77.2.2 5001 > $out & PIDS="$PIDS $!"; local sink=$! i
+  for i in $(seq 50); do grep -q listening $out && break; sleep 0.05; done
+  "$NF" send $C 10.77.2.2 5001 400000 || fail "send"
+  wait $sink
+  awk '/^received/{print $4}' $out
+}
+
 # ---- bandwidth ----
 start_fault $R '{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.2.0/24"]}' || fail "apply bandwidth"
 tc -n $R qdisc show dev rs | grep -q "qdisc htb d0a0: root" || fail "bandwidth: no htb root on rs"
@@ -24,12 +33,7 @@ tc -n $R class show dev rs | grep -q "class htb d0a0:10 root .*rate 1Mbit ceil 1
   fail "bandwidth: no 1Mbit class: $(tc -n $R class show dev rs)"
 tc -n $R filter show dev rs | grep -q "match 0a4d0200/ffffff00 at 16" || fail "bandwidth: no u32 match on 10.77.2.0/24"
 tc -n $R qdisc show dev rc | grep -q d0a0 && fail "bandwidth: put on rc, which has no route to the prefix"
-out=$DOORJAM_JOURNAL_DIR/sink
-"$NF" sink $S 10.77.2.2 5001 > $out & PIDS="$PIDS $!"; sink=$!
-for i in $(seq 50); do grep -q listening $out && break; sleep 0.05; done
-"$NF" send $C 10.77.2.2 5001 400000 || fail "send"
-wait $sink
-bps=$(awk '/^received/{print $4}' $out)
+bps=$(measure_bw)
 awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "bandwidth: measured $bps bit/s, want 1 Mbit/s ±20%"
 ok "net.bandwidth 1mbit: measured $bps bit/s ($(awk '/^received/{print $2" bytes, steady part in "$3" s"}' $out))"
 tc -n $R -s class show dev rs | grep -A2 "d0a0:10" | grep -q "Sent [1-9]" || fail "bandwidth: class counters show no traffic"
@@ -66,14 +70,63 @@ r=$(connect_to $C 10.77.2.2 5002 800); [ "${r%% *}" = ECONNREFUSED ] || fail "po
 stop_fault; same "port loss"
 ok "port scope: port 5001 dropped, port 5002 untouched"
 
-# ---- two faults on one device, reverted one at a time ----
-start_fault $R '{"kind":"net.loss","loss":1,"prefixes":["10.77.9.9/32"]}' || fail "apply A"; pa=$FAULT_PID
-start_fault $R '{"kind":"net.bandwidth","rate":"2mbit","prefixes":["10.77.2.0/24"]}' || fail "apply B"
+# ---- two faults on one device (disjoint scopes), reverted one at a time ----
+start_stack $R '{"kind":"net.loss","loss":1,"prefixes":["10.77.9.9/32"]}' \
+  '{"kind":"net.bandwidth","rate":"2mbit","prefixes":["10.77.2.0/24"]}' || fail "apply A+B"
 [ "$(tc -n $R class show dev rs | grep -c 'd0a0:1[0-9a-f] ')" = 2 ] || fail "two faults: want two fault classes"
-stop_fault
+msg=$("$NF" apply $R '{"kind":"net.loss","loss":"10%","device":"rs"}' 2>&1); rc=$?
+[ $rc = 3 ] && echo "$msg" | grep -q "another run" || fail "second run on rs: exit $rc: $msg"
+revert_one last 2
 l=$(loss_of $C 10.77.9.9 50); [ "$l" = 100 ] || fail "fault A gone with fault B: lost $l%"
-FAULT_PID=$pa; stop_fault; same "two faults"
-ok "two faults share the root; each reverts alone"
+tc -n $R class show dev rs | grep -q "rate 2Mbit" && fail "fault B's class is still there"
+stop_fault; same "two faults"
+ok "two faults share the root; each reverts alone; a second run on the device is refused (exit 3)"
+
+# ---- composition: bandwidth 1 Mbit/s and BPF loss 20% on the same prefix ----
+BW='{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.2.0/24"]}'
+LS='{"kind":"net.loss","loss":"20%","prefixes":["10.77.2.0/24"]}'
+for order in bw-loss loss-bw; do
+  if [ $order = bw-loss ]; then start_stack $R "$BW" "$LS" || fail "apply $order"; which=last n=2
+  else start_stack $R "$LS" "$BW" || fail "apply $order"; which=first n=1; fi
+  [ "$(tc -n $R class show dev rs | grep -c 'd0a0:1[0-9a-f] ')" = 1 ] || fail "$order: want one class for the shared scope"
+  tc -n $R class show dev rs | grep -q "class htb d0a0:1[0-9a-f] root .*rate 1Mbit ceil 1Mbit" ||
+    fail "$order: no 1Mbit class: $(tc -n $R class show dev rs)"
+  drop=$(tc -n $R qdisc show dev rs | sed -n 's/^qdisc htb \(d0a[0-9a-f]*:\) parent d0a0:1[0-9a-f] .*/\1/p')
+  [ -n "$drop" ] && tc -n $R filter show dev rs parent $drop | grep -q "bpf .*flowid ${drop}2" ||
+    fail "$order: no bpf drop tree under the 1Mbit class: $(tc -n $R qdisc show dev rs)"
+  bps=$(measure_bw)
+  awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "$order: measured $bps bit/s, want 1 Mbit/s ±20%"
+  l=$(loss_of $C 10.77.2.2 1000)
+  awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "$order: 1000 pings lost $l%, want 15-25%"
+  ok "$order: bandwidth AND loss: measured $bps bit/s, 1000 pings lost $l%"
+  revert_one $which $n
+  tc -n $R qdisc show dev rs | grep -q blackhole && fail "$order: drop tree still there after the loss was reverted"
+  tc -n $R class show dev rs | grep -q "class htb d0a0:1[0-9a-f] root .*rate 1Mbit ceil 1Mbit" ||
+    fail "$order: the 1Mbit class went with the loss: $(tc -n $R class show dev rs)"
+  l=$(loss_of $C 10.77.2.2 300); [ "$l" = 0 ] || fail "$order: loss reverted, still lost $l%"
+  bps=$(measure_bw)
+  awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "$order: loss reverted: measured $bps bit/s"
+  ok "$order: loss reverted: 300 pings lost 0%, rate still limited ($bps bit/s)"
+  stop_fault; same "composition $order"
+  ok "$order: bandwidth reverted; state as before"
+done
+
+# ---- nested scopes: loss 100% on a /32 inside loss 20% on the /16 ----
+start_stack $R '{"kind":"net.loss","loss":1,"prefixes":["10.77.9.9/32"]}' \
+  '{"kind":"net.loss","loss":"20%","prefixes":["10.77.0.0/16"],"device":"rs"}' || fail "apply nested"
+l=$(loss_of $C 10.77.9.9 50); [ "$l" = 100 ] || fail "nested: /32 lost $l%, want 100%"
+l=$(loss_of $C 10.77.2.2 1000)
+awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "nested: 10.77.2.2 (only the /16) lost $l%"
+revert_one first 1
+l=$(loss_of $C 10.77.9.9 1000)
+awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "nested: /32 after its own fault left lost $l%"
+stop_fault; same "nested"
+ok "nested scopes: /32 lost 100% (both faults), /16 lost $l%; each reverts alone"
+msg=$("$B/helpers/faultstack" $R '{"kind":"net.loss","loss":"20%","prefixes":["10.77.2.0/24"]}' \
+  '{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.0.0/16"],"device":"rs"}' 2>&1); rc=$?
+[ $rc != 0 ] && echo "$msg" | grep -q "overlap in part" || fail "partial bandwidth overlap: exit $rc: $msg"
+same "partial overlap refused"
+ok "a bandwidth fault overlapping another fault in part is refused: $(echo "$msg" | tail -n 1 | cut -c1-90)..."
 
 # ---- ingress through an ifb device, scoped by source prefix ----
 start_fault $S '{"kind":"net.loss","loss":1,"direction":"ingress","prefixes":["10.77.1.0/24"]}' || fail "apply ingress"
