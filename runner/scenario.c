@@ -73,7 +73,8 @@ int scenario_read_file(const char *path, size_t max, char **text, size_t *len,
 	size_t n = 0;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a device must not wait; regular files ignore it */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return err_errno(err, errno, "cannot open");
 	if (fstat(fd, &st) < 0) {
