@@ -81,6 +81,16 @@ void result_free(struct run_result *r)
 		free(r->events[i].detail);
 	}
 	free(r->events);
+	for (i = 0; i < r->ncaptures; i++) {
+		free(r->captures[i].label);
+		free(r->captures[i].role);
+		free(r->captures[i].path);
+		free(r->captures[i].error);
+	}
+	free(r->captures);
+	for (i = 0; i < r->nevidence; i++)
+		free(r->evidence[i].subject);
+	free(r->evidence);
 	free(r->scenario);
 	free(r->description);
 	free(r->file);
@@ -168,6 +178,78 @@ int result_add_event(struct run_result *r, const struct result_event *ev)
 		return -ENOMEM;
 	}
 	r->nevents++;
+	return 0;
+}
+
+/*
+ * Make room for one more element of size sz in *arr (n used, *cap allocated,
+ * at most max). Returns 0, -ENOBUFS at the cap or -ENOMEM.
+ */
+static int grow(void **arr, size_t n, size_t *cap, size_t sz, size_t first, size_t max)
+{
+	size_t ncap;
+	void *p;
+
+	if (n >= max)
+		return -ENOBUFS;
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if (ncap > max)
+		ncap = max;
+	p = realloc(*arr, ncap * sz);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int result_add_evidence(struct run_result *r, const struct evidence *ev)
+{
+	void *arr = r->evidence;
+	struct evidence *slot;
+	int rc;
+
+	if (ev->fault >= r->nfaults)
+		return -EINVAL;
+	rc = grow(&arr, r->nevidence, &r->capevidence, sizeof(*slot), 16, RESULT_MAX_EVIDENCE);
+	r->evidence = arr;
+	if (rc)
+		return rc;
+	slot = &r->evidence[r->nevidence];
+	*slot = *ev;
+	slot->subject = strdup(ev->subject ? ev->subject : "");
+	if (!slot->subject)
+		return -ENOMEM;
+	r->nevidence++;
+	return 0;
+}
+
+int result_add_capture(struct run_result *r, const struct result_capture *cap)
+{
+	void *arr = r->captures;
+	struct result_capture *slot;
+	int rc, ok = 1;
+
+	rc = grow(&arr, r->ncaptures, &r->capcaptures, sizeof(*slot), 4, RESULT_MAX_CAPTURES);
+	r->captures = arr;
+	if (rc)
+		return rc;
+	slot = &r->captures[r->ncaptures];
+	*slot = *cap;
+	slot->label = dup_or_null(cap->label ? cap->label : "", &ok);
+	slot->role = dup_or_null(cap->role ? cap->role : "", &ok);
+	slot->path = dup_or_null(cap->path ? cap->path : "", &ok);
+	slot->error = dup_or_null(cap->error, &ok);
+	if (!ok) {
+		free(slot->label);
+		free(slot->role);
+		free(slot->path);
+		free(slot->error);
+		return -ENOMEM;
+	}
+	r->ncaptures++;
 	return 0;
 }
 
@@ -597,6 +679,16 @@ const char *result_expect_name(enum result_expect e)
 	case RESULT_EXPECT_FAIL_CLEAN: return "fail-clean";
 	case RESULT_EXPECT_RECOVER: return "recover";
 	case RESULT_EXPECT_ANY: return "any";
+	default: return "?";
+	}
+}
+
+const char *evidence_kind_name(enum evidence_kind k)
+{
+	switch (k) {
+	case EVIDENCE_PREFIX: return "prefix";
+	case EVIDENCE_CONNECT: return "connect";
+	case EVIDENCE_DNS: return "dns";
 	default: return "?";
 	}
 }

@@ -103,6 +103,60 @@ struct result_event {
 	char *detail;       /* client, status, latency ... or NULL */
 };
 
+/*
+ * Packet evidence for one fault, counted from the run's packet captures
+ * (reports/capture.h says how). One entry per fault and subject; which
+ * counters mean something depends on the kind:
+ *
+ *  - PREFIX (subject "10.77.2.0/24"): sent = IP packets toward the prefix
+ *    seen at the near points (the client side) during the fault window;
+ *    through = of packets toward it, those seen at the far points (past the
+ *    fault, on the links toward the prefix's hosts), or UINT64_MAX when no
+ *    far point was captured; answered = packets from the prefix seen at the
+ *    near points; unreachable = ICMP destination-unreachable messages about
+ *    a destination in the prefix seen at the near points.
+ *  - CONNECT (subject "10.77.2.10:8545", "[fd77::10]:8545"): TCP connection
+ *    attempts toward one destination at the near points during the window:
+ *    attempts = first SYNs, retries = the same SYN again (same ports and
+ *    sequence number), answered = SYN-ACKs from it, reset = RSTs from it,
+ *    unreachable = ICMP destination-unreachable about it.
+ *  - DNS (subject a name pattern, "*.use1.example"): at the DNS points,
+ *    sent = queries for matching names, answered = responses for them,
+ *    rcode[] = those responses by RCODE.
+ */
+enum evidence_kind {
+	EVIDENCE_PREFIX = 0,
+	EVIDENCE_CONNECT = 1,
+	EVIDENCE_DNS = 2,
+};
+
+struct evidence {
+	enum evidence_kind kind;
+	size_t fault;            /* index in run_result.faults */
+	char *subject;           /* owned */
+	uint64_t sent;           /* PREFIX: packets toward; DNS: queries */
+	uint64_t attempts;       /* CONNECT */
+	uint64_t retries;        /* CONNECT */
+	uint64_t through;        /* PREFIX; UINT64_MAX: not measured */
+	uint64_t answered;       /* PREFIX, CONNECT, DNS */
+	uint64_t unreachable;    /* PREFIX, CONNECT */
+	uint64_t reset;          /* CONNECT */
+	uint64_t rcode[16];      /* DNS: responses by RCODE */
+	uint64_t first_ms;       /* first packet counted, since the run started; */
+	uint64_t last_ms;        /* the last one; both UINT64_MAX when none was */
+};
+
+/* One packet capture point of the run and its file. */
+struct result_capture {
+	char *label;             /* where: "client eth0", "core h3 (rpc-a)"; owned */
+	char *role;              /* "near", "far" or "dns"; owned */
+	char *path;              /* the pcap file as written; owned */
+	uint64_t packets;        /* packets written to the file */
+	uint64_t dropped;        /* seen but not written: kernel drops, size cap */
+	uint64_t undecoded;      /* in the file, but headers that could not be walked */
+	char *error;             /* why the capture failed or stopped early, or NULL; owned */
+};
+
 struct run_result {
 	char *scenario;
 	char *description;
@@ -123,11 +177,18 @@ struct run_result {
 	struct result_event *events;
 	size_t nevents, capevents;
 	enum verdict verdict;
+	/* packet evidence (--pcap); none without captures */
+	struct result_capture *captures;
+	size_t ncaptures, capcaptures;
+	struct evidence *evidence;
+	size_t nevidence, capevidence;
 };
 
 /* Caps on recorded data, so a long run cannot grow memory without bound. */
 #define RESULT_MAX_RUNS   (1u << 20)  /* per flow */
 #define RESULT_MAX_EVENTS (1u << 17)  /* per run */
+#define RESULT_MAX_EVIDENCE 4096u     /* per run */
+#define RESULT_MAX_CAPTURES 256u      /* per run */
 
 /*
  * Allocate a result with nflows flows and nfaults faults, all zeroed except
@@ -148,6 +209,24 @@ int result_add_run(struct flow_result *f, const struct flow_run *run)
 /* Record a DNS/RPC decision (copies strings). Returns 0 or -ENOMEM (or -ENOBUFS past the cap). */
 int result_add_event(struct run_result *r, const struct result_event *ev)
 	__attribute__((warn_unused_result));
+
+/*
+ * Record packet evidence (copies the subject). ev->fault must index
+ * r->faults. Returns 0, -EINVAL (bad fault index), -ENOMEM, or -ENOBUFS
+ * past RESULT_MAX_EVIDENCE.
+ */
+int result_add_evidence(struct run_result *r, const struct evidence *ev)
+	__attribute__((warn_unused_result));
+
+/*
+ * Record a capture point (copies the strings). Returns 0, -ENOMEM, or
+ * -ENOBUFS past RESULT_MAX_CAPTURES.
+ */
+int result_add_capture(struct run_result *r, const struct result_capture *cap)
+	__attribute__((warn_unused_result));
+
+/* "prefix", "connect", "dns". */
+const char *evidence_kind_name(enum evidence_kind k);
 
 /*
  * Compute statistics, recovery and verdicts for every flow and the scenario.
