@@ -129,13 +129,13 @@ check_cmd "lab file with errors: shared /24 named" grep -q "bad-lab.json:[0-9]*:
 check_cmd "lab file with errors: unknown DNS host named" grep -q "bad-lab.json:[0-9]*:[0-9]*: /dns/host: no host is called \"resolver\"" "$TMP/err"
 
 # one invalid scenario among valid ones: nothing runs at all
+svc_before=$(pgrep -f '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)' | wc -l)
 before=$(netstate)
 timeout 60 "$DJ" run --quiet scenarios/aws-us-east-1-outage.json tests/data/invalid/lab-overlap.json \
   > "$TMP/out" 2> "$TMP/err"
 rc=$?
 check "valid + invalid scenario: exit code" "$rc" 2
 check "valid + invalid scenario: nothing applied, nothing ran" "$(netstate)" "$before"
-svc_before=$(pgrep -f '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)' | wc -l)
 check "valid + invalid scenario: no lab service started" \
   "$(pgrep -f '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)' | wc -l)" "$svc_before"
 finish
