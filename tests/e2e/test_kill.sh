@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Crash safety, as root: run a fast variant of the us-east-1 outage
+# (tests/e2e/data/kill-us-east-1.json: the wallet-demo lab, its flows, a 2 s
+# baseline, 4 s of faults, 4 s of recovery) KILLS times (default 10) and send
+# SIGKILL to doorjam at a moment drawn uniformly from [0, length of a whole
+# run]: during lab up, baseline, faults on, recovery or teardown. After each
+# kill `doorjam recover` must leave nothing of doorjam behind (no dj<id>-*
+# namespace, /etc/netns folder or netns mount, no lab lock or journal, no lab
+# process) and the machine's own network state (rules, routes of every
+# table, links, qdiscs, classes and filters of every device) byte for byte as
+# before; a second recover must find nothing to do. Prints the leftovers
+# (must be 0), where the kills landed and the slowest recover.
+# KILLS=N and SEED=N (for the random moments) may be set.
+B=${1:-build/std}
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+DJ=./doorjam
+[ -x "$B/doorjam" ] && DJ=$B/doorjam
+KILLS=${KILLS:-10}
+SC=tests/e2e/data/kill-us-east-1.json
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test_kill: needs root (the lab is built from network namespaces)"
+  [ "${CI:-}" = true ] && exit 1
+  exit 77
+fi
+if [ ! -d examples/wallet-demo/wallet/node_modules ] || [ ! -x "$ANVIL" ]; then
+  echo "test_kill: the demo's npm packages are missing; run make deps"
+  exit 1
+fi
+RANDOM=${SEED:-$$}
+JDIR=${DOORJAM_JOURNAL_DIR:-/run/doorjam}
+
+labs_up() { ip netns list 2>/dev/null | grep -cE '^dj[0-9a-f]{4}-'; }
+# another lab (someone else's test) would make the comparison meaningless
+for i in $(seq 1 60); do [ "$(labs_up)" -eq 0 ] && break; sleep 2; done
+if [ "$(labs_up)" -ne 0 ]; then
+  echo "test_kill: another doorjam lab is up (ip netns list); run this test alone"
+  exit 1
+fi
+
+netstate() {  # the machine's own network state
+  {
+    ip rule; ip -6 rule; ip route show table all; ip -6 route show table all
+    ip -d link show
+    for dev in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      echo "dev $dev"
+      tc qdisc show dev "$dev"; tc class show dev "$dev"
+      tc filter show dev "$dev"; tc filter show dev "$dev" ingress
+    done
+  } 2>&1
+}
+
+# leftovers: one line per thing of doorjam's that remains
+leftovers() {
+  ip netns list 2>/dev/null | awk '$1 ~ /^dj[0-9a-f]{4}-/ {print "namespace " $1}'
+  ls /etc/netns 2>/dev/null | grep -E '^dj[0-9a-f]{4}-' | sed 's/^/etc\/netns /'
+  grep -E '/netns/dj[0-9a-f]{4}-' /proc/self/mountinfo | awk '{print "mount " $5}'
+  ls "$JDIR" 2>/dev/null | grep -E '^lab-.*\.lock$|journal' | sed 's/^/run file /'
+  pgrep -af '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)' | sed 's/^/process /'
+}
+
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+
+before=$(netstate)
+check "no leftovers before the first run" "$(leftovers)" ""
+
+# the length of a whole run, lab up to teardown
+t0=$(ms_now)
+"$DJ" run "$SC" --quiet --seed 1 --logs "$TMP/logs" --events "$TMP/full.events" \
+  --report json:"$TMP/full.json" > "$TMP/full.out" 2>&1
+rc=$?
+len=$(( $(ms_now) - t0 ))
+echo "a whole run takes ${len} ms (exit $rc)"
+check_cmd "the whole run ran its phases" grep -q '"phase":"recovery"' "$TMP/full.events"
+check "the whole run leaves nothing" "$(leftovers)" ""
+check "the whole run leaves the machine's network as it was" "$(netstate)" "$before"
+
+total_left=0 slowest=0 slowest_at=
+declare -A where
+for k in $(seq 1 "$KILLS"); do
+  at=$(( (RANDOM * 32768 + RANDOM) % (len + 1) ))
+  rm -f "$TMP/k.events"
+  "$DJ" run "$SC" --quiet --seed "$k" --logs "$TMP/logs" --events "$TMP/k.events" \
+    > "$TMP/k.out" 2>&1 &
+  pid=$!
+  sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"
+  if kill -0 "$pid" 2>/dev/null; then
+    { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+    last=$(grep -oE '"phase":"[a-z]+"' "$TMP/k.events" 2>/dev/null | tail -1 | cut -d'"' -f4)
+    if grep -q '"type":"end"' "$TMP/k.events" 2>/dev/null; then phase=teardown
+    elif [ -z "$last" ]; then phase="lab up"
+    else phase=$last
+    fi
+  else
+    phase="after the end"
+  fi
+  { wait "$pid"; } 2>/dev/null
+  where[$phase]=$(( ${where[$phase]:-0} + 1 ))
+
+  r0=$(ms_now)
+  "$DJ" recover > "$TMP/recover.out" 2>&1
+  rrc=$?
+  rms=$(( $(ms_now) - r0 ))
+  if [ "$rms" -gt "$slowest" ]; then slowest=$rms; slowest_at="kill $k ($phase)"; fi
+  left=$(leftovers)
+  n=0; [ -n "$left" ] && n=$(echo "$left" | wc -l)
+  total_left=$((total_left + n))
+  "$DJ" recover > "$TMP/recover2.out" 2>&1
+  rrc2=$?
+  echo "kill $k at ${at} ms ($phase): recover ${rms} ms, exit $rrc; $(grep -E '^(journals|labs):' "$TMP/recover.out" | tr '\n' ' ')"
+  check "kill $k: recover exits 0" "$rrc" 0
+  check "kill $k: nothing of doorjam remains" "$left" ""
+  check "kill $k: the machine's network is as before" "$(netstate)" "$before"
+  check "kill $k: a second recover is a no-op (exit $rrc2)" \
+    "$(grep -E '^(journals|labs):' "$TMP/recover2.out" | tr '\n' ' ')" \
+    "journals: 0 stale, 0 records, 0 objects removed, 0 already gone, 0 marked objects swept labs: 0 leftover namespaces removed "
+  [ "$rrc" -ne 0 ] && sed 's/^/    /' "$TMP/recover.out"
+done
+echo "kills: $KILLS; where they landed: $(for p in "lab up" baseline fault recovery teardown "after the end"; do
+  [ -n "${where[$p]:-}" ] && printf '%s %s, ' "$p" "${where[$p]}"; done)"
+echo "leftovers after recover: $total_left"
+echo "slowest recover: ${slowest} ms (${slowest_at})"
+check "leftovers over $KILLS kills" "$total_left" 0
+finish
