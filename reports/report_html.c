@@ -974,6 +974,226 @@ static int write_events(FILE *out, const struct run_result *r, struct err *err)
 	return rc;
 }
 
+/* ---- packet evidence ---- */
+
+static void td_u64(FILE *out, uint64_t v)
+{
+	fprintf(out, "<td class=\"num\">%llu</td>", (unsigned long long)v);
+}
+
+static void td_at(FILE *out, uint64_t ms)
+{
+	char a[48];
+
+	at_text(a, sizeof(a), ms, "-");
+	fprintf(out, "<td class=\"num\">%s</td>", a);
+}
+
+static void td_fault(FILE *out, const struct run_result *r, const struct evidence *ev)
+{
+	fprintf(out, "<tr data-fault=\"%zu\"><td><a href=\"#fault-%zu\">", ev->fault, ev->fault);
+	esc(out, r->faults[ev->fault].label, 60, ESC_LINE);
+	fputs("</a></td><td>", out);
+	esc(out, ev->subject, 120, ESC_LINE);
+	fputs("</td>", out);
+}
+
+/* A plural "s" for counts in sentences. */
+static const char *pl(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* One sentence per fault with evidence: what the captures saw during it. */
+static void evidence_sentences(FILE *out, const struct run_result *r)
+{
+	size_t i, k;
+
+	fputs("<ul class=\"broke\">\n", out);
+	for (i = 0; i < r->nfaults; i++) {
+		uint64_t sent = 0, through = 0, answered = 0, unreach = 0, att = 0, ret = 0;
+		uint64_t syn_ack = 0, q = 0, a = 0, dests = 0;
+		int pfx = 0, far = 0, dns = 0;
+
+		for (k = 0; k < r->nevidence; k++) {
+			const struct evidence *ev = &r->evidence[k];
+
+			if (ev->fault != i)
+				continue;
+			if (ev->kind == EVIDENCE_PREFIX) {
+				pfx = 1;
+				sent += ev->sent;
+				answered += ev->answered;
+				unreach += ev->unreachable;
+				if (ev->through != UINT64_MAX) {
+					far = 1;
+					through += ev->through;
+				}
+			} else if (ev->kind == EVIDENCE_CONNECT) {
+				dests++;
+				att += ev->attempts;
+				ret += ev->retries;
+				syn_ack += ev->answered;
+			} else {
+				dns = 1;
+				q += ev->sent;
+				a += ev->answered;
+			}
+		}
+		if (!pfx && !dests && !dns)
+			continue;
+		fputs("<li><strong>", out);
+		esc(out, r->faults[i].label, NAME_MAX_CHARS, ESC_LINE);
+		fputs("</strong>:", out);
+		if (pfx) {
+			fprintf(out, " %llu packet%s toward it", (unsigned long long)sent, pl(sent));
+			if (far)
+				fprintf(out, ", %llu got through", (unsigned long long)through);
+			fprintf(out, ", %llu came back from it, %llu ICMP unreachable.",
+				(unsigned long long)answered, (unsigned long long)unreach);
+		}
+		if (dests)
+			fprintf(out, " %llu connection attempt%s and %llu SYN retransmit%s to %llu "
+				"destination%s, %llu answered.", (unsigned long long)att, pl(att),
+				(unsigned long long)ret, pl(ret), (unsigned long long)dests, pl(dests),
+				(unsigned long long)syn_ack);
+		if (dns)
+			fprintf(out, " %llu DNS quer%s for its names, %llu answer%s.",
+				(unsigned long long)q, q == 1 ? "y" : "ies", (unsigned long long)a, pl(a));
+		fputs("</li>\n", out);
+	}
+	fputs("</ul>\n", out);
+}
+
+static size_t evidence_count(const struct run_result *r, enum evidence_kind kind)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nevidence; i++)
+		n += r->evidence[i].kind == kind;
+	return n;
+}
+
+static void evidence_table(FILE *out, const struct run_result *r, enum evidence_kind kind)
+{
+	static const char *const head[] = {
+		[EVIDENCE_PREFIX] = "<th>prefix</th><th>sent</th><th>got through</th>"
+				    "<th>answered</th><th>ICMP unreachable</th>",
+		[EVIDENCE_CONNECT] = "<th>destination</th><th>attempts</th><th>retries</th>"
+				     "<th>SYN-ACK</th><th>reset</th><th>ICMP unreachable</th>",
+		[EVIDENCE_DNS] = "<th>names</th><th>queries</th><th>answers</th>"
+				 "<th>answers by RCODE</th>",
+	};
+	static const char *const title[] = {
+		[EVIDENCE_PREFIX] = "Packets toward the faulted prefixes",
+		[EVIDENCE_CONNECT] = "Connection attempts per destination",
+		[EVIDENCE_DNS] = "DNS queries for the faulted names",
+	};
+	char rbuf[16];
+	size_t i;
+	unsigned k;
+
+	if (!evidence_count(r, kind))
+		return;
+	fprintf(out, "<h3>%s</h3>\n<div class=\"scroll\"><table class=\"evidence\" "
+		"data-kind=\"%s\"><thead><tr><th>fault</th>%s<th>first</th><th>last</th></tr>"
+		"</thead><tbody>\n", title[kind], evidence_kind_name(kind), head[kind]);
+	for (i = 0; i < r->nevidence; i++) {
+		const struct evidence *ev = &r->evidence[i];
+		int first = 1;
+
+		if (ev->kind != kind)
+			continue;
+		td_fault(out, r, ev);
+		switch (kind) {
+		case EVIDENCE_PREFIX:
+			td_u64(out, ev->sent);
+			if (ev->through == UINT64_MAX)
+				fputs("<td class=\"num\">not captured</td>", out);
+			else
+				td_u64(out, ev->through);
+			td_u64(out, ev->answered);
+			td_u64(out, ev->unreachable);
+			break;
+		case EVIDENCE_CONNECT:
+			td_u64(out, ev->attempts);
+			td_u64(out, ev->retries);
+			td_u64(out, ev->answered);
+			td_u64(out, ev->reset);
+			td_u64(out, ev->unreachable);
+			break;
+		case EVIDENCE_DNS:
+			td_u64(out, ev->sent);
+			td_u64(out, ev->answered);
+			fputs("<td>", out);
+			for (k = 0; k < 16; k++) {
+				if (!ev->rcode[k])
+					continue;
+				fprintf(out, "%s%s %llu", first ? "" : ", ",
+					evidence_rcode_name(k, rbuf), (unsigned long long)ev->rcode[k]);
+				first = 0;
+			}
+			fputs(first ? "-</td>" : "</td>", out);
+			break;
+		}
+		td_at(out, ev->first_ms);
+		td_at(out, ev->last_ms);
+		fputs("</tr>\n", out);
+	}
+	fputs("</tbody></table></div>\n", out);
+}
+
+static void write_captures(FILE *out, const struct run_result *r)
+{
+	size_t i;
+
+	fputs("<h3>Packet captures</h3>\n<div class=\"scroll\"><table class=\"captures\">"
+	      "<thead><tr><th>point</th><th>role</th><th>file</th><th>packets</th>"
+	      "<th>dropped</th><th>undecoded</th><th>error</th></tr></thead><tbody>\n", out);
+	for (i = 0; i < r->ncaptures; i++) {
+		const struct result_capture *cp = &r->captures[i];
+		const char *colon = strchr(cp->path, ':'), *slash = strchr(cp->path, '/');
+
+		fputs("<tr><td>", out);
+		esc(out, cp->label, 120, ESC_LINE);
+		fputs("</td><td>", out);
+		esc(out, cp->role, 20, ESC_LINE);
+		/* a path is never read as a URL scheme ("x:..." becomes "./x:...") */
+		fputs("</td><td><a href=\"", out);
+		if (colon && (!slash || colon < slash))
+			fputs("./", out);
+		esc(out, cp->path, MSG_MAX_CHARS, ESC_LINE);
+		fputs("\">", out);
+		esc(out, cp->path, 200, ESC_LINE);
+		fputs("</a></td>", out);
+		td_u64(out, cp->packets);
+		td_u64(out, cp->dropped);
+		td_u64(out, cp->undecoded);
+		fputs("<td class=\"msg\">", out);
+		text(out, cp->error ? cp->error : "-");
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</tbody></table></div>\n", out);
+}
+
+/* Only for runs that captured packets, so other reports stay as they were. */
+static void write_evidence(FILE *out, const struct run_result *r)
+{
+	fputs("<section id=\"evidence\"><h2>Packet evidence</h2>\n<p>Counted from the packet "
+	      "captures, during each fault's window only.</p>\n", out);
+	if (!r->nevidence)
+		fputs("<p>No fault has packet evidence: none was applied, or no capture point "
+		      "was on its path.</p>\n", out);
+	else
+		evidence_sentences(out, r);
+	evidence_table(out, r, EVIDENCE_PREFIX);
+	evidence_table(out, r, EVIDENCE_CONNECT);
+	evidence_table(out, r, EVIDENCE_DNS);
+	if (r->ncaptures)
+		write_captures(out, r);
+	fputs("</section>\n", out);
+}
+
 /* ---- the page ---- */
 
 static const char css[] =
@@ -1070,6 +1290,8 @@ int report_html_write(const struct run_result *r, FILE *out, struct err *err)
 		rc = write_events(out, r, err);
 	if (rc)
 		return rc;
+	if (r->ncaptures || r->nevidence)
+		write_evidence(out, r);
 	fprintf(out, "<footer>doorjam report, seed %llu. Every run, fault and event is in the "
 		"JSON report of the same run.</footer>\n</body>\n</html>\n",
 		(unsigned long long)r->seed);

@@ -239,6 +239,71 @@ static void write_flow(struct jw *w, const struct flow_result *f)
 	jw_close(w, '}');
 }
 
+/*
+ * Packet evidence (--pcap): the capture points and the counts per fault.
+ * Written only when the run captured, so reports of runs without captures
+ * stay as they were.
+ */
+static void write_evidence(struct jw *w, const struct run_result *r)
+{
+	char rbuf[16];
+	size_t i;
+	unsigned k;
+
+	jw_open(w, "captures", '[', 0);
+	for (i = 0; i < r->ncaptures; i++) {
+		const struct result_capture *cp = &r->captures[i];
+
+		jw_open(w, NULL, '{', 1);
+		jw_str(w, "label", cp->label);
+		jw_str(w, "role", cp->role);
+		jw_str(w, "path", cp->path);
+		jw_u64(w, "packets", cp->packets);
+		jw_u64(w, "dropped", cp->dropped);
+		jw_u64(w, "undecoded", cp->undecoded);
+		jw_str(w, "error", cp->error);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_open(w, "evidence", '[', 0);
+	for (i = 0; i < r->nevidence; i++) {
+		const struct evidence *ev = &r->evidence[i];
+
+		jw_open(w, NULL, '{', 1);
+		jw_str(w, "kind", evidence_kind_name(ev->kind));
+		jw_u64(w, "fault", ev->fault);
+		jw_str(w, "subject", ev->subject);
+		switch (ev->kind) {
+		case EVIDENCE_PREFIX:
+			jw_u64(w, "sent", ev->sent);
+			jw_at(w, "through", ev->through);
+			jw_u64(w, "answered", ev->answered);
+			jw_u64(w, "unreachable", ev->unreachable);
+			break;
+		case EVIDENCE_CONNECT:
+			jw_u64(w, "attempts", ev->attempts);
+			jw_u64(w, "retries", ev->retries);
+			jw_u64(w, "answered", ev->answered);
+			jw_u64(w, "reset", ev->reset);
+			jw_u64(w, "unreachable", ev->unreachable);
+			break;
+		case EVIDENCE_DNS:
+			jw_u64(w, "queries", ev->sent);
+			jw_u64(w, "answers", ev->answered);
+			jw_open(w, "rcodes", '{', 1);
+			for (k = 0; k < 16; k++)
+				if (ev->rcode[k])
+					jw_u64(w, evidence_rcode_name(k, rbuf), ev->rcode[k]);
+			jw_close(w, '}');
+			break;
+		}
+		jw_at(w, "first_ms", ev->first_ms);
+		jw_at(w, "last_ms", ev->last_ms);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
 int report_json_write(const struct run_result *r, FILE *out, struct err *err)
 {
 	struct jw w = { .out = out, .depth = 0, .first = 1, .inl_depth = 0 };
@@ -304,6 +369,8 @@ int report_json_write(const struct run_result *r, FILE *out, struct err *err)
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');
+	if (r->ncaptures || r->nevidence)
+		write_evidence(&w, r);
 	jw_close(&w, '}');
 	fputc('\n', out);
 

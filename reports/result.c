@@ -693,6 +693,19 @@ const char *evidence_kind_name(enum evidence_kind k)
 	}
 }
 
+const char *evidence_rcode_name(unsigned rcode, char *buf)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+	};
+
+	if (rcode < sizeof(names) / sizeof(names[0]))
+		return names[rcode];
+	snprintf(buf, 16, "RCODE%u", rcode & 0xffffu);
+	return buf;
+}
+
 int verdict_exit_code(enum verdict v)
 {
 	switch (v) {

@@ -228,6 +228,9 @@ int result_add_capture(struct run_result *r, const struct result_capture *cap)
 /* "prefix", "connect", "dns". */
 const char *evidence_kind_name(enum evidence_kind k);
 
+/* "NOERROR", "SERVFAIL", ... for a DNS RCODE (0..15), "RCODE<n>" for others; buf has 16 bytes. */
+const char *evidence_rcode_name(unsigned rcode, char *buf);
+
 /*
  * Compute statistics, recovery and verdicts for every flow and the scenario.
  * Sorts each flow's runs by start_ms (stable). May be called again after
