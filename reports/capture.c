@@ -860,10 +860,12 @@ static int dns_read(const struct capture *c, const struct pkt *p, struct dnsmsg 
 	size_t len = p->paylen;
 	struct err e;
 
-	if (!p->ports || !dns_port(c, p) || (p->ip.proto == IPPROTO_TCP && !len))
+	if (!p->ports || !dns_port(c, p))
 		return 0;
 	if (!p->payload_complete)
 		return -1;
+	if (p->ip.proto == IPPROTO_TCP && !len)
+		return 0;   /* a handshake or a bare ACK of a DNS connection */
 	if (p->ip.proto == IPPROTO_TCP) {
 		/* one whole message per segment, with its length in front */
 		if (len < 2 || be16(msg) != len - 2)
