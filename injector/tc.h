@@ -3,24 +3,42 @@
  * bandwidth) made over rtnetlink, scoped by destination prefix and port.
  *
  * The tree on each chosen device (egress; or, for ingress, on an ifb device
- * that the device's ingress traffic is redirected to):
+ * that the device's ingress traffic is redirected to) belongs to all the tc
+ * faults of this process on that device, and is recomputed from them on
+ * every apply and revert:
  *
  *   root htb TC_MAJOR:  default class TC_MAJOR:1 (pass, 10gbit)
- *     class TC_MAJOR:<0x10+slot>   one per fault; rate = the fault's bandwidth
- *       leaf: netem (delay/jitter/loss/duplicate/corrupt/reorder) when the
- *             fault needs it, or the random-drop tree for loss without netem:
- *             htb TC_MAJOR+1+slot: with class :1 (pass) and class :2 whose
- *             leaf is a blackhole qdisc; a classic-BPF cls_bpf filter loads
- *             SKF_AD_RANDOM and sends the chosen share of packets to :2
- *     u32 filters on the root (prio 2*slot+1 for IPv4, 2*slot+2 for IPv6)
- *       match the fault's destination prefixes and ports into its class; a
- *       fault without prefixes or ports matches everything.
+ *     class TC_MAJOR:<minor>   one per distinct set of faults that some
+ *                              traffic falls under; rate = the lowest rate
+ *                              among them (pass when none has one)
+ *       leaf chain, each the child of the one before:
+ *         the random-drop tree when faults drop without netem (one drop for
+ *           their combined share 1 - prod(1 - p)): htb M: with class :1
+ *           (pass, the rest of the chain) and class :2 whose leaf is a
+ *           blackhole qdisc; a classic-BPF cls_bpf filter loads SKF_AD_RANDOM
+ *           and sends the chosen share of packets to :2
+ *         one netem per netem fault, in the order they were applied
+ *     u32 filters on the root, one priority per scope atom, most specific
+ *       first, into the atom's class.
+ *
+ * Scope atoms: every fault's (prefix, port) pairs, closed under
+ * intersection, so the first atom a packet matches carries exactly the
+ * faults whose scopes hold it: overlapping faults all apply to the traffic
+ * they share (bandwidth AND loss AND delay, as on a real degraded path),
+ * also when one scope lies inside the other. A bandwidth fault whose traffic
+ * would be split over two classes by a partial overlap is refused (its
+ * limit must cover all of its traffic). A new tree is built beside the old
+ * one (fresh classes and leaves, filters in the other priority range), then
+ * the old filters and classes are deleted: every packet meets one complete
+ * tree, never a gap. The root's tree is known only to the process that made
+ * it: a doorjam root made by another process is refused with -EBUSY.
  *
  * Ingress: an ifb device TC_IFB_PREFIX<n> carries the tree above (matching
- * source fields instead of destination ones); the device gets an ingress
- * qdisc with one u32 match-all filter at prio 0xd0a whose mirred action
- * redirects every arriving packet to the ifb. The redirect is made last and
- * removed first.
+ * source fields instead of destination ones), shared by the ingress faults
+ * of the device; the device gets an ingress qdisc with one u32 match-all
+ * filter at prio 0xd0a whose mirred action redirects every arriving packet
+ * to the ifb. The redirect is made after the first fault's tree and removed
+ * with the last fault, before the ifb.
  *
  * Handle majors TC_MAJOR..TC_MAJOR_LAST, ifb names and the redirect filter's
  * prio are doorjam's marks. A root qdisc that is not doorjam's and not the
@@ -47,9 +65,8 @@ struct journal_rec;
 struct nl_msg;
 struct nl_ns;
 
-#define TC_MAJOR       0xd0a0u      /* root htb handle major; +1+slot for drop trees */
+#define TC_MAJOR       0xd0a0u      /* root htb handle major; leaves take majors above it */
 #define TC_MAJOR_LAST  0xd1a0u      /* last major doorjam uses */
-#define TC_SLOTS       100u
 #define TC_IFB_PREFIX  "djifb"
 #define TC_PASS_BPS    10000000000ull  /* rate of the pass-through classes */
 
@@ -80,11 +97,16 @@ struct tc_spec {
 struct tc_fault;
 
 /*
- * Make the fault described by spec in namespace nsfd. force: a foreign root
- * qdisc may be replaced. Stores the applied fault in *out (tc_revert frees
- * it). On failure nothing of it remains and err says why (the kernel's
- * ext-ack text; -ENOTSUP naming sch_netem when netem is missing; -EBUSY for a
- * foreign root qdisc).
+ * Make the fault described by spec in namespace nsfd: it joins the tree of
+ * every device it chooses (made here for the first fault), and each tree is
+ * recomputed. force: a foreign root qdisc may be replaced. Stores the applied
+ * fault in *out (tc_revert frees it). On failure nothing of it remains, the
+ * other faults are as they were, and err says why (the kernel's ext-ack
+ * text; -ENOTSUP naming sch_netem when netem is missing; -EBUSY for a foreign
+ * root qdisc, doorjam's root of another process or a shared ingress qdisc;
+ * -EINVAL for a bandwidth fault that another fault overlaps in part; -E2BIG
+ * for more scope atoms than a device's tree holds). Not thread-safe: the
+ * trees are the process's, and doorjam drives faults from one thread.
  */
 int tc_apply(int nsfd, struct journal *j, const struct tc_spec *spec, int force,
 	     struct tc_fault **out, struct err *err) __attribute__((warn_unused_result));
@@ -92,7 +114,11 @@ int tc_apply(int nsfd, struct journal *j, const struct tc_spec *spec, int force,
 /* Names of the devices the fault was put on, comma separated, into out. */
 char *tc_fault_devices(const struct tc_fault *f, char *out, size_t outlen);
 
-/* Undo tc_apply and free f. Accepts NULL. Returns 0 or the first error. */
+/*
+ * Undo tc_apply and free f: the fault leaves each of its trees, which is
+ * recomputed for the faults left (the last one takes the tree off the
+ * device). Accepts NULL. Returns 0 or the first error.
+ */
 int tc_revert(struct tc_fault *f, struct err *err);
 
 /*

@@ -101,6 +101,32 @@ if start '{"kind":"net.reorder","reorder":"50%","delay":"50ms"}'; then
   stop reorder
 fi
 
+# delay and loss on the same prefix, from one run: both apply (netem under netem)
+"$DJ_B/helpers/faultstack" $A '{"kind":"net.delay","delay":"100ms","prefixes":["10.77.1.0/24"]}' \
+  '{"kind":"net.loss","loss":"20%","prefixes":["10.77.1.0/24"]}' > /tmp/stack.out 2>&1 &
+FAULT_PID=$!
+for i in $(seq 100); do grep -q '^applied' /tmp/stack.out && break; kill -0 $FAULT_PID 2>/dev/null || break; sleep 0.1; done
+if grep -q '^applied' /tmp/stack.out; then
+  [ "$(tc -n $A qdisc show dev va | grep -c netem)" = 2 ] || say "FAIL delay+loss: want two chained netem qdiscs: $(tc -n $A qdisc show dev va | tr '\n' ' ')"
+  p=$(pings 1000 0.005)
+  l=$(echo "$p" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+  avg=$(echo "$p" | sed -n 's/.* = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+  if awk -v l="$l" -v a="$avg" 'BEGIN{exit !(l >= 15 && l <= 25 && a >= 90 && a <= 110)}'; then
+    say "PASS delay 100ms + loss 20% on one prefix: avg rtt $avg ms, lost $l% of 1000"
+  else say "FAIL delay+loss: avg rtt '$avg' ms (want 90-110), lost '$l'% (want 15-25)"; fi
+  kill -USR2 $FAULT_PID
+  for i in $(seq 100); do grep -q '^reverted 2' /tmp/stack.out && break; sleep 0.1; done
+  p=$(pings 200 0.01)
+  l=$(echo "$p" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+  avg=$(echo "$p" | sed -n 's/.* = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+  if awk -v l="$l" -v a="$avg" 'BEGIN{exit !(l == 0 && a >= 90 && a <= 110)}'; then
+    say "PASS loss reverted, delay kept: avg rtt $avg ms, lost $l%"
+  else say "FAIL after reverting the loss: avg rtt '$avg' ms, lost '$l'%"; fi
+  stop "delay+loss"
+else
+  say "FAIL apply delay+loss: $(tr '\n' ' ' < /tmp/stack.out)"
+fi
+
 # jitter with a distribution table
 if start '{"kind":"net.delay","delay":"50ms","jitter":"10ms","distribution":"normal"}'; then
   tc -n $A qdisc show dev va | grep -q "delay 50ms  10ms" && say "PASS delay 50ms jitter 10ms normal: netem set" ||

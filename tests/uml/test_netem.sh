@@ -37,5 +37,5 @@ if ! grep -q '^DONE' "$out"; then
   echo "uml: the run ended early (exit $rc)"; exit 1
 fi
 grep -q '^FAIL' "$out" && exit 1
-[ "$(grep -c '^PASS' "$out")" -ge 10 ] || { echo "uml: too few checks passed"; exit 1; }
+[ "$(grep -c '^PASS' "$out")" -ge 13 ] || { echo "uml: too few checks passed"; exit 1; }
 echo "test_netem: all passed"
