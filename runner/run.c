@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -545,6 +546,28 @@ static int run_host_netns(struct fault_env *env, const char *host)
 	return r->sc->lab ? lab_host_netns(r->sc->lab, host) : -1;
 }
 
+/*
+ * The label of the applied fault whose rule id is id, among kinds starting
+ * with prefix (and, for RPC, on the proxy named proxy), or NULL.
+ */
+static const char *run_rule_label(const struct run *r, const char *prefix, const char *proxy,
+				  int id)
+{
+	size_t i;
+
+	for (i = 0; id > 0 && i < r->sc->nfaults; i++) {
+		const struct fault *f = &r->sc->faults[i];
+
+		if (!r->faults[i].applied || strncmp(f->ops->kind, prefix, strlen(prefix)) ||
+		    (int)(intptr_t)f->state != id)
+			continue;
+		if (proxy && strcmp(fault_rpc_upstream(f) ? fault_rpc_upstream(f) : "", proxy))
+			continue;
+		return r->res->faults[i].label;
+	}
+	return NULL;
+}
+
 static void run_dns_log(const struct dns_log_entry *e, void *arg)
 {
 	struct run *r = arg;
@@ -556,7 +579,9 @@ static void run_dns_log(const struct dns_log_entry *e, void *arg)
 	ev.source = (char *)"dns";
 	snprintf(what, sizeof(what), "%s %s", e->name, e->type);
 	ev.what = what;
-	ev.rule = e->rule ? (char *)e->action : NULL;
+	ev.rule = (char *)run_rule_label(r, "dns.", NULL, e->rule);
+	if (e->rule && !ev.rule)
+		ev.rule = (char *)e->action;
 	ev.action = (char *)e->answer;
 	snprintf(detail, sizeof(detail), "%s %s, %llu us", e->transport, e->client,
 		 (unsigned long long)e->latency_us);
@@ -578,7 +603,9 @@ static void run_rpc_log(const struct rpc_log_entry *e, void *arg)
 	snprintf(src, sizeof(src), "rpc:%s", e->proxy);
 	ev.source = src;
 	ev.what = (char *)(e->methods && *e->methods ? e->methods : "-");
-	ev.rule = e->rule_id ? (char *)e->action : NULL;
+	ev.rule = (char *)run_rule_label(r, "rpc.", e->proxy, e->rule_id);
+	if (e->rule_id && !ev.rule)
+		ev.rule = (char *)e->action;
 	ev.action = (char *)e->action;
 	snprintf(detail, sizeof(detail), "status %d, %llu us", e->status,
 		 (unsigned long long)e->latency_us);
