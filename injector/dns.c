@@ -8,6 +8,19 @@
  * pending query that belongs to a TCP connection which closes meanwhile is
  * detached from it and its answer is dropped.
  *
+ * TCP connections are kept on a list ordered by their last activity (a
+ * complete query read, or answer bytes taken by the kernel), most recent
+ * first. The idle timer closes a connection without activity for tcp_idle, so
+ * a client that trickles a frame byte by byte is closed like a silent one.
+ * When every slot is taken, a new connection pushes out the least recently
+ * active one, preferring connections that have been silent since they were
+ * accepted; a flood of connections therefore cannot lock other clients out.
+ * Memory per connection is bounded: input holds at most DNS_TCP_IN_MAX bytes
+ * (a frame longer than DNS_TCP_QUERY_MAX closes the connection: no query is
+ * that long), and no further query is read while DNS_TCP_OUT_HIGH bytes of
+ * answers wait to be read by the client. Queries waiting for a timer or an
+ * upstream are capped at max_pending.
+ *
  * Single-threaded: one scratch buffer per server serves every answer.
  */
 #include "injector/dns.h"
@@ -33,6 +46,14 @@
 #define DNS_MAX_RRS        64      /* records in one answer */
 #define DNS_CNAME_HOPS     8
 #define DNS_CLIENT_MAX     64
+#define DNS_TCP_QUERY_MAX  4096    /* longest query frame accepted over TCP */
+#define DNS_TCP_IN_MAX     16384   /* unhandled input per connection */
+#define DNS_TCP_OUT_HIGH   16384   /* unread answers that stop reading queries */
+#define DNS_TCP_SILENT_US  1000000 /* silent this long since accept: evicted first */
+#define DNS_LISTEN_BACKLOG 1024
+#define DNS_ACCEPT_PAUSE_US 100000 /* out of fds: stop accepting for this long */
+#define DNS_PENDING_MAX    1024
+#define DNS_PORT0_TRIES    32      /* port 0: fresh picks until one is free for TCP too */
 
 struct dns_rule_slot {
 	int id;
@@ -58,6 +79,7 @@ struct dns_listener {
 	int fd;
 	int tcp;
 	struct sockaddr_storage addr;
+	struct loop_timer *pause;     /* accepting again when it fires */
 };
 
 struct dns_conn {
@@ -66,11 +88,15 @@ struct dns_conn {
 	struct sockaddr_storage peer;
 	char client[DNS_CLIENT_MAX];
 	struct buf in, out;
-	uint64_t last_us;
+	uint64_t accepted_us;
+	uint64_t last_us;             /* last activity: a query read, answer bytes sent */
+	unsigned nqueries;            /* complete queries read */
+	unsigned npending;            /* its queries waiting for a timer or an upstream */
 	struct loop_timer *idle;
 	int broken;                   /* close once the current callback is done */
+	int rd_eof;                   /* the client half-closed: answer, then close */
 	int in_event;                 /* inside dns_conn_event */
-	struct dns_conn *prev, *next;
+	struct dns_conn *prev, *next; /* most recently active first */
 };
 
 /* One query being answered: on the stack, or inside a struct dns_pending. */
@@ -121,9 +147,10 @@ struct dns_server {
 	size_t zmask;
 	struct dns_rule_slot *rules;
 	int next_rule;
-	struct dns_conn *conns;
+	struct dns_conn *conns, *conns_tail;
 	unsigned nconns;
 	struct dns_pending *pending;
+	unsigned npending;
 	dns_log_fn log_fn;
 	void *log_arg;
 	uint8_t in[DNSMSG_MSG_MAX + 1];
@@ -532,6 +559,7 @@ static const char *dns_rule_soa_owner(const struct dns_rule_slot *r, const char 
 
 static void dns_conn_close(struct dns_conn *c);
 static void dns_conn_flush(struct dns_conn *c);
+static int dns_conn_settle(struct dns_conn *c);
 
 static void dns_log(struct dns_query *qr, const char *answer)
 {
@@ -571,17 +599,13 @@ static void dns_send(struct dns_query *qr, const uint8_t *msg, size_t len)
 			/* The client does not read its answers: give up on it. */
 			qr->conn->broken = 1;
 			dns_log(qr, "no answer (client not reading)");
-			if (!qr->conn->in_event) {
-				dns_conn_close(qr->conn);
+			if (dns_conn_settle(qr->conn))
 				qr->conn = NULL;
-			}
 			return;
 		}
 		dns_conn_flush(qr->conn);
-		if (qr->conn->broken && !qr->conn->in_event) {
-			dns_conn_close(qr->conn);
+		if (dns_conn_settle(qr->conn))
 			qr->conn = NULL;
-		}
 	} else {
 		/* UDP is best effort: a full socket buffer drops, as a network would. */
 		(void)!sendto(qr->udp_fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&qr->peer,
@@ -702,11 +726,15 @@ static void dns_answer_normal(struct dns_query *qr)
 	dns_reply_rcode(qr, DNSMSG_RCODE_REFUSED);
 }
 
+/* A heap copy of the query; NULL when out of memory or at max_pending. */
 static struct dns_pending *dns_pending_new(struct dns_query *qr)
 {
 	struct dns_server *s = qr->s;
-	struct dns_pending *p = calloc(1, sizeof(*p));
+	struct dns_pending *p;
 
+	if (s->npending >= s->cfg.max_pending)
+		return NULL;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->raw = malloc(qr->rawlen);
@@ -723,6 +751,9 @@ static struct dns_pending *dns_pending_new(struct dns_query *qr)
 	if (s->pending)
 		s->pending->prev = p;
 	s->pending = p;
+	s->npending++;
+	if (p->qr.conn)
+		p->qr.conn->npending++;
 	return p;
 }
 
@@ -743,6 +774,12 @@ static void dns_pending_free(struct dns_pending *p)
 		s->pending = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
+	s->npending--;
+	if (p->qr.conn) {
+		p->qr.conn->npending--;
+		/* A half-closed client is closed once its last answer is out. */
+		dns_conn_settle(p->qr.conn);
+	}
 	free(p->raw);
 	free(p);
 }
@@ -842,10 +879,15 @@ static void dns_handle(struct dns_query *qr)
 	case DNS_ACTION_DELAY: {
 		struct dns_pending *p = dns_pending_new(qr);
 
-		if (!p || !(p->timer = loop_timer_add(s->loop, r->delay_us, dns_delay_fire, p))) {
-			if (p)
-				dns_pending_free(p);
-			dns_log(qr, "no answer (out of memory)");
+		if (!p) {
+			/* Overloaded: dropped, as a busy server would. */
+			dns_log(qr, "no answer (too many pending)");
+			return;
+		}
+		if (!(p->timer = loop_timer_add(s->loop, r->delay_us, dns_delay_fire, p))) {
+			/* p holds the only copy of the query: log before freeing it. */
+			dns_log(&p->qr, "no answer (out of memory)");
+			dns_pending_free(p);
 		}
 		return;
 	}
@@ -1129,6 +1171,43 @@ static void dns_udp_event(struct loop *l, int fd, unsigned events, void *arg)
 
 static void dns_conn_event(struct loop *l, int fd, unsigned events, void *arg);
 
+static void dns_conn_unlink(struct dns_conn *c)
+{
+	struct dns_server *s = c->s;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->conns_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void dns_conn_push_front(struct dns_conn *c)
+{
+	struct dns_server *s = c->s;
+
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	else
+		s->conns_tail = c;
+	s->conns = c;
+}
+
+/* The connection did something useful: it moves to the front of the list. */
+static void dns_conn_touch(struct dns_conn *c)
+{
+	c->last_us = loop_now_us();
+	if (c->s->conns != c) {
+		dns_conn_unlink(c);
+		dns_conn_push_front(c);
+	}
+}
+
 static void dns_conn_close(struct dns_conn *c)
 {
 	struct dns_server *s = c->s;
@@ -1143,14 +1222,47 @@ static void dns_conn_close(struct dns_conn *c)
 	close(c->fd);
 	buf_cleanup(&c->in);
 	buf_cleanup(&c->out);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	dns_conn_unlink(c);
 	s->nconns--;
 	free(c);
+}
+
+/* Length of the first frame in c->in, or 0 when its prefix is incomplete. */
+static size_t dns_conn_frame_len(const struct dns_conn *c)
+{
+	if (c->in.len < 2)
+		return 0;
+	return ((size_t)(uint8_t)c->in.data[0] << 8) | (uint8_t)c->in.data[1];
+}
+
+/* A whole frame waits in c->in. */
+static int dns_conn_has_frame(const struct dns_conn *c)
+{
+	size_t flen = dns_conn_frame_len(c);
+
+	return flen && c->in.len >= 2 + flen;
+}
+
+/* More queries are read only while the client reads its answers. */
+static int dns_conn_wants_read(const struct dns_conn *c)
+{
+	return !c->rd_eof && !c->broken && c->out.len < DNS_TCP_OUT_HIGH &&
+	       c->in.len < DNS_TCP_IN_MAX;
+}
+
+static void dns_conn_watch(struct dns_conn *c)
+{
+	unsigned ev = (dns_conn_wants_read(c) ? LOOP_READ : 0) | (c->out.len ? LOOP_WRITE : 0);
+
+	/*
+	 * Frames held back while answers piled up, and the answers are gone
+	 * (sent from a timer, say): the socket is writable, so asking for
+	 * LOOP_WRITE brings dns_conn_event back at once to answer them.
+	 */
+	if (!c->broken && c->out.len < DNS_TCP_OUT_HIGH && dns_conn_has_frame(c))
+		ev |= LOOP_WRITE;
+
+	(void)loop_fd_mod(c->s->loop, c->fd, ev);
 }
 
 static void dns_conn_flush(struct dns_conn *c)
@@ -1164,8 +1276,24 @@ static void dns_conn_flush(struct dns_conn *c)
 			break;
 		}
 		buf_consume(&c->out, (size_t)n);
+		dns_conn_touch(c);
 	}
-	(void)loop_fd_mod(c->s->loop, c->fd, LOOP_READ | (c->out.len ? LOOP_WRITE : 0));
+	dns_conn_watch(c);
+}
+
+/*
+ * Outside its own event, close c when it is broken, or half-closed with
+ * every answer sent. Returns 1 when c was closed (and freed).
+ */
+static int dns_conn_settle(struct dns_conn *c)
+{
+	if (c->in_event)
+		return 0;
+	if (c->broken || (c->rd_eof && !c->out.len && !c->npending && !dns_conn_has_frame(c))) {
+		dns_conn_close(c);
+		return 1;
+	}
+	return 0;
 }
 
 static void dns_conn_idle(struct loop *l, void *arg)
@@ -1183,19 +1311,62 @@ static void dns_conn_idle(struct loop *l, void *arg)
 		dns_conn_close(c);
 }
 
+/* Answer the whole frames in c->in while the client keeps reading answers. */
+static void dns_conn_answer(struct dns_conn *c)
+{
+	struct dns_server *s = c->s;
+
+	while (!c->broken && c->out.len < DNS_TCP_OUT_HIGH && c->in.len >= 2) {
+		size_t flen = dns_conn_frame_len(c);
+		struct dns_query qr;
+
+		if (flen < DNSMSG_HDR_LEN || flen > DNS_TCP_QUERY_MAX) {
+			c->broken = 1;   /* not a DNS query: fail closed */
+			break;
+		}
+		if (c->in.len < 2 + flen)
+			break;
+		dns_conn_touch(c);
+		c->nqueries++;
+		memset(&qr, 0, offsetof(struct dns_query, q));
+		qr.s = s;
+		qr.tcp = 1;
+		qr.conn = c;
+		qr.udp_fd = -1;
+		memcpy(qr.client, c->client, sizeof(qr.client));
+		/* s->in is free again: frames are copied there to be handled. */
+		memcpy(s->in, c->in.data + 2, flen);
+		qr.raw = s->in;
+		qr.rawlen = flen;
+		qr.t0 = c->last_us;
+		buf_consume(&c->in, 2 + flen);
+		dns_handle(&qr);
+	}
+}
+
 static void dns_conn_event(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct dns_conn *c = arg;
 	struct dns_server *s = c->s;
-	int i, eof = 0;
+	int i;
 
 	(void)l;
-	c->last_us = loop_now_us();
 	c->in_event = 1;
 	if (events & LOOP_WRITE)
 		dns_conn_flush(c);
-	for (i = 0; i < DNS_TCP_READS && !c->broken && (events & (LOOP_READ | LOOP_ERROR)); i++) {
-		ssize_t n = recv(fd, s->in, 16384, 0);
+	/*
+	 * An error or hang-up that no read will pick up (after the client's FIN,
+	 * or while reading is held back) ends the connection: the condition
+	 * stays and would wake the loop again and again.
+	 */
+	if ((events & LOOP_ERROR) && !dns_conn_wants_read(c))
+		c->broken = 1;
+	/* Frames held back while the client was not reading its answers. */
+	dns_conn_answer(c);
+	for (i = 0; i < DNS_TCP_READS && (events & (LOOP_READ | LOOP_ERROR)) &&
+		    dns_conn_wants_read(c); i++) {
+		size_t room = DNS_TCP_IN_MAX - c->in.len;
+		ssize_t n = recv(fd, s->in, room < 16384 ? room : 16384, 0);
 
 		if (n < 0) {
 			if (errno != EAGAIN)
@@ -1203,43 +1374,40 @@ static void dns_conn_event(struct loop *l, int fd, unsigned events, void *arg)
 			break;
 		}
 		if (n == 0) {
-			eof = 1;
+			c->rd_eof = 1;
 			break;
 		}
 		if (buf_append(&c->in, s->in, (size_t)n) < 0) {
-			c->broken = 1;    /* more unanswered input than the cap */
+			c->broken = 1;
 			break;
 		}
-		/* Answer every complete frame. */
-		while (!c->broken && c->in.len >= 2) {
-			size_t flen = ((size_t)(uint8_t)c->in.data[0] << 8) | (uint8_t)c->in.data[1];
-			struct dns_query qr;
-
-			if (flen < DNSMSG_HDR_LEN) {
-				c->broken = 1;   /* not a DNS message: fail closed */
-				break;
-			}
-			if (c->in.len < 2 + flen)
-				break;
-			memset(&qr, 0, offsetof(struct dns_query, q));
-			qr.s = s;
-			qr.tcp = 1;
-			qr.conn = c;
-			qr.udp_fd = -1;
-			memcpy(qr.client, c->client, sizeof(qr.client));
-			/* s->in is free again: frames are copied there to be handled. */
-			memcpy(s->in, c->in.data + 2, flen);
-			qr.raw = s->in;
-			qr.rawlen = flen;
-			qr.t0 = c->last_us;
-			buf_consume(&c->in, 2 + flen);
-			dns_handle(&qr);
-		}
+		dns_conn_answer(c);
 	}
 	c->in_event = 0;
-	/* At EOF the answers already written have been sent as far as they can be. */
-	if (c->broken || eof)
-		dns_conn_close(c);
+	if (!dns_conn_settle(c))
+		dns_conn_watch(c);
+}
+
+/*
+ * All slots are taken: the connection to push out, the oldest of those
+ * silent since accept for DNS_TCP_SILENT_US, else the least recently active.
+ */
+static struct dns_conn *dns_conn_victim(struct dns_server *s, uint64_t now)
+{
+	struct dns_conn *c;
+
+	for (c = s->conns_tail; c; c = c->prev)
+		if (!c->nqueries && now - c->accepted_us >= DNS_TCP_SILENT_US)
+			return c;
+	return s->conns_tail;
+}
+
+static void dns_accept_resume(struct loop *l, void *arg)
+{
+	struct dns_listener *ls = arg;
+
+	ls->pause = NULL;
+	(void)loop_fd_mod(l, ls->fd, LOOP_READ);
 }
 
 static void dns_accept_event(struct loop *l, int fd, unsigned events, void *arg)
@@ -1255,9 +1423,21 @@ static void dns_accept_event(struct loop *l, int fd, unsigned events, void *arg)
 		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct dns_conn *c;
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+				return;
+			/*
+			 * Out of descriptors or memory: the pending connection stays
+			 * queued and the listener would wake the loop at once, again
+			 * and again. Stop accepting for a moment instead.
+			 */
+			if (!ls->pause &&
+			    (ls->pause = loop_timer_add(l, DNS_ACCEPT_PAUSE_US, dns_accept_resume, ls)))
+				(void)loop_fd_mod(l, fd, 0);
 			return;
-		if (s->nconns >= s->cfg.tcp_max_conns || !(c = calloc(1, sizeof(*c)))) {
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
 			close(cfd);
 			continue;
 		}
@@ -1265,22 +1445,20 @@ static void dns_accept_event(struct loop *l, int fd, unsigned events, void *arg)
 		c->fd = cfd;
 		c->peer = peer;
 		dns_sa_text(&peer, c->client, sizeof(c->client));
-		buf_init(&c->in, s->cfg.tcp_max_buffer);
+		buf_init(&c->in, DNS_TCP_IN_MAX);
 		buf_init(&c->out, s->cfg.tcp_max_buffer);
-		c->last_us = loop_now_us();
+		c->accepted_us = c->last_us = loop_now_us();
 		if (loop_fd_add(l, cfd, LOOP_READ, dns_conn_event, c, NULL) < 0 ||
 		    !(c->idle = loop_timer_add(l, s->cfg.tcp_idle_us, dns_conn_idle, c))) {
 			loop_fd_del(l, cfd);
 			close(cfd);
-			buf_cleanup(&c->in);
-			buf_cleanup(&c->out);
 			free(c);
 			continue;
 		}
-		c->next = s->conns;
-		if (s->conns)
-			s->conns->prev = c;
-		s->conns = c;
+		/* Full: the new connection takes the place of the least useful one. */
+		if (s->nconns >= s->cfg.tcp_max_conns)
+			dns_conn_close(dns_conn_victim(s, c->accepted_us));
+		dns_conn_push_front(c);
 		s->nconns++;
 	}
 }
@@ -1308,7 +1486,7 @@ static int dns_listen_one(struct dns_server *s, struct dns_listener *ls,
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)addr, al) < 0)
 		return err_errno(err, errno, "dns listen %s/%s: bind", text, tcp ? "tcp" : "udp");
-	if (tcp && listen(fd, 128) < 0)
+	if (tcp && listen(fd, DNS_LISTEN_BACKLOG) < 0)
 		return err_errno(err, errno, "dns listen %s/tcp: listen", text);
 	al = sizeof(ls->addr);
 	if (getsockname(fd, (struct sockaddr *)&ls->addr, &al) < 0)
@@ -1325,6 +1503,10 @@ static uint16_t dns_sa_port(const struct sockaddr_storage *ss)
 
 static void dns_listener_close(struct dns_server *s, struct dns_listener *ls)
 {
+	if (ls->pause) {
+		loop_timer_cancel(s->loop, ls->pause);
+		ls->pause = NULL;
+	}
 	if (ls->fd >= 0) {
 		loop_fd_del(s->loop, ls->fd);
 		close(ls->fd);
@@ -1350,6 +1532,7 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_config *cfg, 
 	s->cfg.tcp_idle_us = cfg->tcp_idle_us ? cfg->tcp_idle_us : 10000000;
 	s->cfg.tcp_max_conns = cfg->tcp_max_conns ? cfg->tcp_max_conns : 256;
 	s->cfg.tcp_max_buffer = cfg->tcp_max_buffer ? cfg->tcp_max_buffer : 128 * 1024;
+	s->cfg.max_pending = cfg->max_pending ? cfg->max_pending : DNS_PENDING_MAX;
 	if (s->cfg.tcp_max_buffer < 2 + DNSMSG_MSG_MAX)
 		s->cfg.tcp_max_buffer = 2 + DNSMSG_MSG_MAX;
 	if (!cfg->nlisten) {
@@ -1380,7 +1563,6 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_config *cfg, 
 	for (i = 0; i < cfg->nlisten; i++) {
 		struct sockaddr_storage a = cfg->listen[i];
 		struct dns_listener *u = &s->ls[2 * i], *t = &s->ls[2 * i + 1];
-
 		int any = dns_sa_port(&a) == 0, tries = 0, rc;
 
 		u->fd = t->fd = -1;
@@ -1395,8 +1577,12 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_config *cfg, 
 			rc = dns_listen_one(s, t, &b, 1, err);
 			if (rc == 0)
 				break;
-			/* That port may be taken for TCP: pick another one. */
-			if (!any || rc != -EADDRINUSE || ++tries >= 32)
+			/*
+			 * The port the kernel picked for UDP is taken for TCP (by
+			 * a listener or a connection of another process): pick
+			 * another. An explicit port stays strict.
+			 */
+			if (!any || rc != -EADDRINUSE || ++tries >= DNS_PORT0_TRIES)
 				goto fail;
 			dns_listener_close(s, u);
 			dns_listener_close(s, t);

@@ -21,6 +21,15 @@
  * Every query is reported through a log callback once it is answered (or
  * dropped), with the rule and action that decided it.
  *
+ * Hostile clients are bounded: TCP clients that send nothing, trickle a
+ * frame, stop mid-frame or never read their answers are closed after
+ * tcp_idle; a query frame over 4 KiB closes its connection; when
+ * tcp_max_conns connections are open, a new one pushes out the least
+ * recently active (silent ones first); a half-closed client gets its answers,
+ * then the connection closes; queries waiting for a delay or an upstream
+ * are capped (max_pending). Memory therefore stays within about
+ * tcp_max_conns * (16 KiB + tcp_max_buffer) plus max_pending queries.
+ *
  * The server does not parse JSON (runner/fault_dns.c turns the scenario's
  * "dns" block into struct dns_config) and does not recurse on its own.
  */
@@ -58,9 +67,14 @@ struct dns_config {
 	uint32_t ttl;                       /* TTL of zone answers, seconds */
 	uint64_t upstream_timeout_us;       /* per try; 0: 2 s */
 	unsigned upstream_tries;            /* tries per upstream; 0: 2 */
-	uint64_t tcp_idle_us;               /* 0: 10 s */
-	unsigned tcp_max_conns;             /* 0: 256 */
-	size_t tcp_max_buffer;              /* per connection and direction; 0: 128 KiB */
+	uint64_t tcp_idle_us;               /* no query read, no answer sent: closed; 0: 10 s */
+	unsigned tcp_max_conns;             /* 0: 256; when full, a new connection
+	                                       pushes out the least recently active */
+	size_t tcp_max_buffer;              /* answers a TCP client leaves unread before
+	                                       it is closed; 0: 128 KiB */
+	unsigned max_pending;               /* queries waiting for a delay or an upstream;
+	                                       more are dropped (delay) or get SERVFAIL
+	                                       (upstream); 0: 1024 */
 	uint64_t seed;                      /* seeds every rule's probability draws */
 };
 
@@ -124,8 +138,11 @@ typedef void (*dns_log_fn)(const struct dns_log_entry *e, void *arg);
 
 /*
  * Start a server on loop l: open every listener inside cfg->netns and watch
- * them. cfg is copied. Returns the server (free with dns_server_free) or NULL
- * with err set; on failure nothing stays open.
+ * them. cfg is copied. A listen address with port 0 gets one port that is
+ * free for both UDP and TCP (the kernel's pick for UDP, tried again up to 32
+ * times while that port is taken for TCP); an explicit port that is taken
+ * fails with -EADDRINUSE. Returns the server (free with dns_server_free) or
+ * NULL with err set; on failure nothing stays open.
  */
 struct dns_server *dns_server_new(struct loop *l, const struct dns_config *cfg,
 				  struct err *err) __attribute__((warn_unused_result));
