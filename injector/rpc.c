@@ -44,6 +44,9 @@
 #define RPC_UP_HEAD_MAX (64 * 1024)
 #define RPC_METHODS_MAX 256
 #define RPC_EASY_POOL 64
+#define RPC_PROBE_ID "doorjam-head-probe"
+#define RPC_PROBE_PENDING 1   /* the head probe goes upstream first */
+#define RPC_PROBE_DONE 2      /* the probe answered; the request itself goes next */
 
 /* ---- rules: matching, buckets, overrides (pure) ---- */
 
@@ -362,7 +365,8 @@ struct rpc_call {
 	struct rpc_slot *slot;  /* the rule deciding this call, or NULL */
 	json_t *reply;          /* owned */
 	int upstream;           /* sent upstream */
-	int head_call;          /* eth_blockNumber: track, maybe patch */
+	int head_call;          /* eth_blockNumber: maybe patched or answered */
+	uint64_t lag;           /* a "latest" read to send lag blocks behind the head */
 };
 
 enum rpc_conn_state {
@@ -392,7 +396,8 @@ struct rpc_ex {
 	int modified;           /* the upstream body must be rebuilt */
 	int synth;              /* some call is answered by the proxy */
 	int edit;               /* some upstream reply must be edited */
-	int track;              /* a reply carries eth_blockNumber */
+	int track;              /* a reply may reveal the chain head */
+	int probe;              /* RPC_PROBE_*: asking the head before the request */
 	int status;             /* status for a single faked call, 0: upstream's */
 	CURL *easy;
 	struct curl_slist *hdrs;
@@ -443,7 +448,7 @@ struct rpc_proxy {
 	rpc_log_fn log_fn;
 	void *log_arg;
 	struct rpc_conn *conns;
-	int head_known;         /* last eth_blockNumber seen from the upstream */
+	int head_known;         /* newest head the upstream revealed (rpc_reply_head) */
 	uint64_t head;
 	CURL *pool[RPC_EASY_POOL];  /* idle easy handles, reset before reuse */
 	size_t npool;
@@ -463,6 +468,7 @@ void rpc_proxy_config_default(struct rpc_proxy_config *cfg)
 }
 
 static void rpc_conn_close(struct rpc_conn *c, int rst);
+static int rpc_ex_forward(struct rpc_ex *ex);
 static void rpc_conn_flush(struct rpc_conn *c);
 static void rpc_conn_process(struct rpc_conn *c);
 static void rpc_curl_check(struct rpc_proxy *p);
@@ -860,28 +866,113 @@ static void rpc_hex(char *out, size_t n, uint64_t v)
 	snprintf(out, n, "0x%" PRIx64, v);
 }
 
-/* Note the head seen in an eth_blockNumber reply. Returns 1 when it had one. */
-static int rpc_track_head(struct rpc_proxy *p, json_t *reply, uint64_t *out)
+/* A "0x..." quantity; 1 when s is one and fits 64 bits. */
+static int rpc_parse_quantity(json_t *v, uint64_t *out)
 {
-	json_t *r = json_object_get(reply, "result");
 	const char *s;
 	char *end;
-	unsigned long long v;
+	unsigned long long n;
 
-	if (!json_is_string(r))
+	if (!json_is_string(v))
 		return 0;
-	s = json_string_value(r);
-	if (strncmp(s, "0x", 2) != 0 || !s[2])
+	s = json_string_value(v);
+	if (strncmp(s, "0x", 2) != 0 || !s[2] || strlen(s) > 18)
 		return 0;
 	errno = 0;
-	v = strtoull(s + 2, &end, 16);
+	n = strtoull(s + 2, &end, 16);
 	if (errno || *end)
 		return 0;
-	p->head = v;
-	p->head_known = 1;
-	if (out)
-		*out = v;
+	*out = n;
 	return 1;
+}
+
+/* Which head a call asks for: 0 none, 1 eth_blockNumber, 2 "latest" block, 3 "pending". */
+static int rpc_head_kind(const char *method, json_t *params)
+{
+	json_t *tag;
+
+	if (!method)
+		return 0;
+	if (strcmp(method, "eth_blockNumber") == 0)
+		return 1;
+	if (strcmp(method, "eth_getBlockByNumber") != 0 || !json_is_array(params))
+		return 0;
+	tag = json_array_get(params, 0);
+	if (!json_is_string(tag))
+		return 0;
+	if (strcmp(json_string_value(tag), "latest") == 0)
+		return 2;
+	if (strcmp(json_string_value(tag), "pending") == 0)
+		return 3;
+	return 0;
+}
+
+int rpc_reply_head(const char *method, json_t *params, json_t *reply, uint64_t *head)
+{
+	json_t *result = json_is_object(reply) ? json_object_get(reply, "result") : NULL;
+	uint64_t v;
+
+	switch (rpc_head_kind(method, params)) {
+	case 1:
+		if (!rpc_parse_quantity(result, &v))
+			return 0;
+		break;
+	case 2:
+		if (!json_is_object(result) ||
+		    !rpc_parse_quantity(json_object_get(result, "number"), &v))
+			return 0;
+		break;
+	case 3:
+		/* the pending block is the one being built on top of the head */
+		if (!json_is_object(result) ||
+		    !rpc_parse_quantity(json_object_get(result, "number"), &v) || v == 0)
+			return 0;
+		v--;
+		break;
+	default:
+		return 0;
+	}
+	*head = v;
+	return 1;
+}
+
+/*
+ * Learn the head from the reply to a call that went upstream. The proxy
+ * keeps the newest head it has seen: answers to concurrent requests may
+ * arrive out of order, and an older one must not move the head back.
+ */
+static int rpc_learn_head(struct rpc_proxy *p, const struct rpc_call *call, json_t *reply)
+{
+	struct rpc_slot *s;
+	uint64_t v;
+
+	if (!call->upstream || !rpc_reply_head(call->method, call->params, reply, &v))
+		return 0;
+	if (!p->head_known || v > p->head)
+		p->head = v;
+	p->head_known = 1;
+	/* frozen rules applied before any head was known freeze at the first one */
+	for (s = p->slots; s; s = s->next) {
+		if (s->rule->action == RPC_ACT_STALE_HEAD && !s->rule->lag && !s->head_known) {
+			s->head = p->head;
+			s->head_known = 1;
+		}
+	}
+	return 1;
+}
+
+/* Send a "latest" read for block number `block` instead. */
+static void rpc_call_set_block(struct rpc_ex *ex, struct rpc_call *call, uint64_t block)
+{
+	long idx = rpc_block_arg(call->method);
+	char v[32];
+
+	rpc_hex(v, sizeof(v), block);
+	if ((size_t)idx == json_array_size(call->params))
+		json_array_append_new(call->params, json_string(v));
+	else
+		json_array_set_new(call->params, (size_t)idx, json_string(v));
+	ex->modified = 1;
 }
 
 /* Decide every call's fate. Returns 1 when the exchange was answered already. */
@@ -923,9 +1014,15 @@ static int rpc_ex_plan(struct rpc_ex *ex)
 				break;
 			}
 		}
-		if (call->method && strcmp(call->method, "eth_blockNumber") == 0) {
+		switch (rpc_head_kind(call->method, call->params)) {
+		case 0:
+			break;
+		case 1:
 			call->head_call = 1;
+			/* fall through */
+		default:
 			ex->track = 1;
+			break;
 		}
 		if (!call->slot)
 			continue;
@@ -982,34 +1079,37 @@ static int rpc_ex_plan(struct rpc_ex *ex)
 		}
 		case RPC_ACT_STALE_HEAD: {
 			const struct rpc_rule *r = s->rule;
-			int known = r->lag ? p->head_known : s->head_known;
-			uint64_t head = r->lag ? (p->head > r->lag ? p->head - r->lag : 0) : s->head;
+			int known = s->head_known;
+			uint64_t head = s->head;
 			char v[32];
 
 			if (call->head_call) {
 				json_t *res;
 
-				if (r->lag || !s->head_known) {
-					/* lag: patch the real answer; frozen: learn the head from it */
-					ex->edit = 1;
+				if (r->lag) {
+					ex->edit = 1; /* patch the real answer */
 					break;
 				}
+				if (!s->head_known)
+					break; /* the real answer is the head the rule freezes at */
 				rpc_hex(v, sizeof(v), s->head);
 				res = json_string(v);
 				call->reply = rpc_envelope(call->id, NULL, res);
 				json_decref(res);
 				call->head_call = 0;
 				ex->synth = 1;
+			} else if (r->lag) {
+				/*
+				 * A lagging head must keep moving with the real one, which
+				 * a rewritten read no longer reveals: ask the upstream for
+				 * its head first, then send the read for head - lag.
+				 */
+				call->lag = r->lag;
+				ex->probe = RPC_PROBE_PENDING;
 			} else if (known) {
-				long idx = rpc_block_arg(call->method);
-
-				rpc_hex(v, sizeof(v), head);
-				if ((size_t)idx == json_array_size(call->params))
-					json_array_append_new(call->params, json_string(v));
-				else
-					json_array_set_new(call->params, (size_t)idx, json_string(v));
-				ex->modified = 1;
+				rpc_call_set_block(ex, call, head);
 			}
+			/* else: the first real answer teaches the frozen head (rpc_learn_head) */
 			break;
 		}
 		case RPC_ACT_OVERRIDE:
@@ -1044,20 +1144,13 @@ static char *rpc_ex_compose(struct rpc_ex *ex)
 
 		if (!call->reply)
 			continue;
-		if (call->head_call && rpc_track_head(p, call->reply, NULL) && call->slot &&
-		    a == RPC_ACT_STALE_HEAD) {
-			const struct rpc_rule *r = call->slot->rule;
-			uint64_t real = p->head;
+		if (rpc_learn_head(p, call, call->reply) && call->head_call &&
+		    a == RPC_ACT_STALE_HEAD && call->slot->rule->lag) {
+			uint64_t lag = call->slot->rule->lag;
+			char v[32];
 
-			if (!r->lag && !call->slot->head_known) {
-				call->slot->head = real;
-				call->slot->head_known = 1;
-			} else if (r->lag) {
-				char v[32];
-
-				rpc_hex(v, sizeof(v), real > r->lag ? real - r->lag : 0);
-				json_object_set_new(call->reply, "result", json_string(v));
-			}
+			rpc_hex(v, sizeof(v), p->head > lag ? p->head - lag : 0);
+			json_object_set_new(call->reply, "result", json_string(v));
 		}
 		if (a == RPC_ACT_OVERRIDE)
 			rpc_override_apply(call->reply, call->slot->rule->set);
@@ -1159,6 +1252,40 @@ static void rpc_ex_upstream_failed(struct rpc_ex *ex, CURLcode rc)
 	}
 }
 
+/*
+ * The head probe answered: learn the head, point the lagging reads at
+ * head - lag, and send the request itself. Without a head (the upstream
+ * answered the probe with an error, say) they go as the client sent them.
+ */
+static void rpc_ex_probe_done(struct rpc_ex *ex)
+{
+	struct rpc_proxy *p = ex->conn->p;
+	struct rpc_call probe = { .method = "eth_blockNumber", .upstream = 1 };
+	json_t *reply = json_loadb(ex->up_data.data ? ex->up_data.data : "", ex->up_data.len, 0,
+				   NULL);
+	size_t i;
+
+	rpc_learn_head(p, &probe, reply);
+	json_decref(reply);
+	for (i = 0; i < ex->ncalls && p->head_known; i++) {
+		uint64_t lag = ex->calls[i].lag;
+
+		if (lag)
+			rpc_call_set_block(ex, &ex->calls[i], p->head > lag ? p->head - lag : 0);
+	}
+	ex->probe = RPC_PROBE_DONE;
+	curl_slist_free_all(ex->hdrs);
+	ex->hdrs = NULL;
+	free(ex->url);
+	ex->url = NULL;
+	free(ex->up_body);
+	ex->up_body = NULL;
+	buf_cleanup(&ex->up_head);
+	buf_cleanup(&ex->up_data);
+	if (rpc_ex_forward(ex))
+		rpc_ex_text(ex, 500, "doorjam: out of memory\n");
+}
+
 /* The upstream answered (or failed): build the client's answer. */
 static void rpc_ex_upstream_done(struct rpc_ex *ex, CURLcode rc)
 {
@@ -1174,6 +1301,10 @@ static void rpc_ex_upstream_done(struct rpc_ex *ex, CURLcode rc)
 		rpc_ex_upstream_failed(ex, rc != CURLE_OK ? rc : CURLE_WEIRD_SERVER_REPLY);
 		return;
 	}
+	if (ex->probe == RPC_PROBE_PENDING) {
+		rpc_ex_probe_done(ex);
+		return;
+	}
 	if (!ex->synth && !ex->edit && !ex->track) {
 		rpc_ex_answer(ex, (int)status, ex->up_head.data, ex->up_data.data,
 			      ex->up_data.len);
@@ -1181,19 +1312,19 @@ static void rpc_ex_upstream_done(struct rpc_ex *ex, CURLcode rc)
 	}
 	reply = json_loadb(ex->up_data.data ? ex->up_data.data : "", ex->up_data.len, 0, &jerr);
 	if (!ex->synth && !ex->edit) {
-		/* only tracking the head: the bytes go back untouched */
+		/* only learning the head: the bytes go back untouched */
 		size_t i;
 
-		if (json_is_object(reply))
-			rpc_track_head(ex->conn->p, reply, NULL);
-		for (i = 0; json_is_array(reply) && i < json_array_size(reply); i++) {
+		if (!ex->is_batch && json_is_object(reply))
+			rpc_learn_head(ex->conn->p, &ex->calls[0], reply);
+		for (i = 0; ex->is_batch && json_is_array(reply) && i < json_array_size(reply); i++) {
 			json_t *r = json_array_get(reply, i);
 			size_t k;
 
 			for (k = 0; k < ex->ncalls; k++)
-				if (ex->calls[k].head_call && ex->calls[k].id &&
+				if (ex->calls[k].id &&
 				    json_equal(json_object_get(r, "id"), ex->calls[k].id))
-					rpc_track_head(ex->conn->p, r, NULL);
+					rpc_learn_head(ex->conn->p, &ex->calls[k], r);
 		}
 		json_decref(reply);
 		rpc_ex_answer(ex, (int)status, ex->up_head.data, ex->up_data.data,
@@ -1374,7 +1505,13 @@ static int rpc_ex_forward(struct rpc_ex *ex)
 	int have_type = 0;
 
 	/* the body: the client's bytes, unless calls were answered or rewritten */
-	if (ex->synth || ex->modified) {
+	if (ex->probe == RPC_PROBE_PENDING) {
+		ex->up_body = strdup("{\"jsonrpc\":\"2.0\",\"id\":\"" RPC_PROBE_ID
+				     "\",\"method\":\"eth_blockNumber\",\"params\":[]}");
+		if (!ex->up_body)
+			return -ENOMEM;
+		ex->up_len = strlen(ex->up_body);
+	} else if (ex->synth || ex->modified) {
 		json_t *send = ex->is_batch ? json_array() : NULL;
 
 		for (i = 0; i < ex->ncalls; i++) {

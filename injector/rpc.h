@@ -171,6 +171,17 @@ int rpc_rule_match(const struct rpc_rule *r, const char *method, json_t *params,
 long rpc_match_body(const char *body, size_t len, const struct rpc_rule *const *rules,
 		    size_t nrules, long *out, size_t max_out);
 
+/*
+ * The chain head one call's reply reveals: the result of eth_blockNumber,
+ * the "number" of eth_getBlockByNumber("latest"), or that number minus one
+ * for eth_getBlockByNumber("pending") (the pending block is built on top of
+ * the head). method and params are the call as sent upstream (NULL allowed);
+ * reply is the call's reply object. Returns 1 and sets *head when the reply
+ * reveals a head, 0 otherwise (other methods, blocks asked for by number or
+ * hash, errors, null results, malformed quantities). Pure.
+ */
+int rpc_reply_head(const char *method, json_t *params, json_t *reply, uint64_t *head);
+
 /* A token bucket: rate tokens per second, at most burst. */
 struct rpc_bucket {
 	double tokens;

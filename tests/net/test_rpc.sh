@@ -67,6 +67,8 @@ cat > "$T/proxy.json" <<EOF
     "override": {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "stale":    {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "lag":      {"listen": "127.0.0.1:0", "upstream": "$UP"},
+    "stblock":  {"listen": "127.0.0.1:0", "upstream": "$UP"},
+    "lagblock": {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "batch":    {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "batchy":   {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "rl":       {"listen": "127.0.0.1:0", "upstream": "$UP"},
@@ -89,6 +91,8 @@ cat > "$T/proxy.json" <<EOF
      "set": {"": "0x0"}},
     {"kind": "rpc.stale_head", "upstream": "stale"},
     {"kind": "rpc.stale_head", "upstream": "lag", "lag": 3},
+    {"kind": "rpc.stale_head", "upstream": "stblock"},
+    {"kind": "rpc.stale_head", "upstream": "lagblock", "lag": 2},
     {"kind": "rpc.error", "upstream": "batch", "batch_index": 1, "preset": "header-not-found"},
     {"kind": "rpc.batch_null_id", "upstream": "batchy", "method": "eth_gasPrice"},
     {"kind": "rpc.batch_drop", "upstream": "batchy", "method": "eth_chainId"},
@@ -146,6 +150,24 @@ check "stale_head freezes cast block-number ($s1 -> $s2, chain at $d2)" \
 lb=$(rpc "$(url stale)" "$(req 1 eth_getBlockByNumber '["latest",false]')" | grep -o '"number":"0x[0-9a-f]*"' | head -1)
 check "stale_head answers \"latest\" block with the frozen one ($lb)" \
   [ "$lb" = "\"number\":\"$(printf '0x%x' "$s1")\"" ]
+lb=$("$CAST" block latest -f number --rpc-url "$(url stale)")
+check "stale_head: cast block latest shows the frozen head ($lb)" [ "$lb" = "$s1" ]
+# a client that only reads "latest" blocks (as viem does) and never eth_blockNumber
+b1=$("$CAST" block latest -f number --rpc-url "$(url stblock)")
+sleep 2.5
+b2=$("$CAST" block latest -f number --rpc-url "$(url stblock)")
+b3=$("$CAST" block latest -f number --rpc-url "$UP")
+check "stale_head freezes cast block latest with no eth_blockNumber ($b1 -> $b2, chain at $b3)" \
+  [ "$b1" = "$b2" -a "$b3" -ge $((b1 + 2)) ]
+bn=$("$CAST" block-number --rpc-url "$(url stblock)")
+check "stale_head: eth_blockNumber agrees with the frozen block ($bn)" [ "$bn" = "$b1" ]
+g1=$("$CAST" block latest -f number --rpc-url "$(url lagblock)")
+g2=$("$CAST" block latest -f number --rpc-url "$(url lagblock)")
+sleep 2.5
+g3=$("$CAST" block latest -f number --rpc-url "$(url lagblock)")
+g4=$("$CAST" block latest -f number --rpc-url "$UP")
+check "stale_head lag 2 on cast block latest keeps moving ($g2 -> $g3, chain at $g4)" \
+  [ "$g3" -ge $((g2 + 2)) -a $((g4 - g3)) -ge 2 -a $((g4 - g3)) -le 3 ]
 l1=$("$CAST" block-number --rpc-url "$(url lag)")
 l2=$("$CAST" block-number --rpc-url "$UP")
 check "stale_head lag 3 ($l1 vs $l2)" [ $((l2 - l1)) -ge 3 -a $((l2 - l1)) -le 4 ]
@@ -271,12 +293,19 @@ bal=$("$CAST" balance "$ADDR" --rpc-url "$(url override)")
 check "after revert: real balance ($bal)" [ "$bal" != 0 ]
 s3=$("$CAST" block-number --rpc-url "$(url stale)")
 check "after revert: block number moves again ($s1 -> $s3)" [ "$s3" -gt "$s1" ]
+r1=$("$CAST" block latest -f number --rpc-url "$(url stblock)")
+check "after revert: cast block latest fresh again ($b1 -> $r1)" [ "$r1" -gt "$b1" ]
 code=$(curl -s -o /dev/null -w '%{http_code}' "$(url status)" -d "$(req 1 eth_chainId)" -H 'content-type: application/json')
 check "after revert: status fault gone ($code)" [ "$code" = 200 ]
 kill -USR2 "$HP"
 for _ in $(seq 30); do grep -q '^applied' "$T/proxy.out" && break; sleep 0.1; done
 bal=$("$CAST" balance "$ADDR" --rpc-url "$(url override)")
 check "after re-apply: balance 0 again ($bal)" [ "$bal" = 0 ]
+sleep 2
+r2=$("$CAST" block latest -f number --rpc-url "$(url stblock)")
+r3=$("$CAST" block latest -f number --rpc-url "$UP")
+check "re-applied stale_head freezes at the newest head seen before it ($r1 -> $r2, chain at $r3)" \
+  [ "$r2" = "$r1" -a "$r3" -ge $((r1 + 2)) ]
 
 # --- the per-request log ---
 check "log names rule and action" grep -q '"proxy":"rl","methods":"eth_chainId","rule":[0-9]*,"action":"rate_limit","status":429' "$T/proxy.log"

@@ -151,6 +151,60 @@ static void test_match_body(void **state)
 	rpc_rule_cleanup(&b);
 }
 
+/* Which answers reveal the chain head, and which do not. */
+static void test_reply_head(void **state)
+{
+	static const struct {
+		const char *method, *params, *reply;
+		int reveals;
+		uint64_t head;
+	} v[] = {
+		{ "eth_blockNumber", "[]", "{\"result\":\"0x1b4\"}", 1, 0x1b4 },
+		{ "eth_blockNumber", NULL, "{\"result\":\"0x0\"}", 1, 0 },
+		{ "eth_getBlockByNumber", "[\"latest\",false]",
+		  "{\"result\":{\"number\":\"0x2a\",\"hash\":\"0xab\"}}", 1, 0x2a },
+		{ "eth_getBlockByNumber", "[\"pending\",false]",
+		  "{\"result\":{\"number\":\"0x2b\"}}", 1, 0x2a },
+		{ "eth_getBlockByNumber", "[\"pending\",false]",
+		  "{\"result\":{\"number\":\"0x0\"}}", 0, 0 },
+		/* a block asked for by number or by another tag says nothing about the head */
+		{ "eth_getBlockByNumber", "[\"0x10\",false]",
+		  "{\"result\":{\"number\":\"0x10\"}}", 0, 0 },
+		{ "eth_getBlockByNumber", "[\"finalized\",false]",
+		  "{\"result\":{\"number\":\"0x10\"}}", 0, 0 },
+		{ "eth_getBlockByHash", "[\"0xab\",false]",
+		  "{\"result\":{\"number\":\"0x10\"}}", 0, 0 },
+		{ "eth_getBalance", "[\"0xf39f\",\"latest\"]", "{\"result\":\"0x10\"}", 0, 0 },
+		/* errors, nulls and malformed quantities fail closed */
+		{ "eth_blockNumber", "[]", "{\"error\":{\"code\":-32000,\"message\":\"x\"}}", 0, 0 },
+		{ "eth_getBlockByNumber", "[\"latest\",false]", "{\"result\":null}", 0, 0 },
+		{ "eth_getBlockByNumber", "[\"latest\",false]", "{\"result\":{\"number\":16}}", 0,
+		  0 },
+		{ "eth_blockNumber", "[]", "{\"result\":\"0x\"}", 0, 0 },
+		{ "eth_blockNumber", "[]", "{\"result\":\"0xzz\"}", 0, 0 },
+		{ "eth_blockNumber", "[]", "{\"result\":\"12\"}", 0, 0 },
+		{ "eth_blockNumber", "[]", "{\"result\":\"0x1ffffffffffffffff\"}", 0, 0 },
+		{ "eth_blockNumber", "[]", "[{\"result\":\"0x1\"}]", 0, 0 },
+		{ NULL, "[]", "{\"result\":\"0x1\"}", 0, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_t *params = v[i].params ? J(v[i].params) : NULL;
+		json_t *reply = J(v[i].reply);
+		uint64_t head = 12345;
+		int got = rpc_reply_head(v[i].method, params, reply, &head);
+
+		if (got != v[i].reveals || (got && head != v[i].head))
+			fail_msg("vector %zu (%s %s -> %s): got %d head %llu", i,
+				 v[i].method ? v[i].method : "(none)", v[i].params ? v[i].params : "",
+				 v[i].reply, got, (unsigned long long)head);
+		json_decref(params);
+		json_decref(reply);
+	}
+}
+
 static void test_bucket(void **state)
 {
 	struct rpc_bucket b;
@@ -464,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_rule_match),
 		cmocka_unit_test(test_rule_implied_methods),
 		cmocka_unit_test(test_match_body),
+		cmocka_unit_test(test_reply_head),
 		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_presets),
