@@ -91,7 +91,8 @@ mkfifo "$dir/cmd"
   --fault net.unreachable 10.77.2.11/32 - \
   --fault dns.servfail - '*.use1.example' \
   < "$dir/cmd" > "$dir/drv.log" 2> "$dir/drv.err" &
-pids+=($!)
+drv=$!
+pids+=($drv)
 exec 3> "$dir/cmd"
 for _ in $(seq 50); do grep -q '^ready' "$dir/drv.log" && break; sleep 0.1; done
 grep -q '^ready' "$dir/drv.log" || { echo "pcapdrv did not start:"; cat "$dir/drv.err"; exit 1; }
@@ -132,6 +133,9 @@ echo end >&3
 exec 3>&-
 for _ in $(seq 100); do grep -q '^origin_ns' "$dir/drv.log" && break; sleep 0.1; done
 grep -q '^origin_ns' "$dir/drv.log" || { echo "pcapdrv did not finish:"; cat "$dir/drv.err"; exit 1; }
+wait $drv
+rc=$?
+if [ $rc -eq 0 ]; then ok "pcapdrv exits 0"; else bad "pcapdrv exit $rc: $(cat "$dir/drv.err")"; fi
 origin=$(sed -n 's/^origin_ns //p' "$dir/drv.log")
 R_JSON="$dir/report.json"
 [ -s "$R_JSON" ] || { echo "no report"; cat "$dir/drv.err"; exit 1; }
