@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # tc faults applied in the core namespace of client - core - server, on the
 # device the core picks by route (rs): bandwidth 1 Mbit/s measured by a real
-# TCP transfer (±20%), random loss 20% without netem (classic-BPF drop; 1,000
+# TCP transfer (±20%; with loss on as well, by paced UDP), random loss 20% without netem (classic-BPF drop; 1,000
 # pings lose 15-25%), scoping by IPv4/IPv6 prefix and port (other traffic
-# untouched), netem kinds refused with a message naming sch_netem (exit 3),
+# untouched), faults that compose on one device (bandwidth AND loss on one
+# prefix in both orders, each reverted alone; nested scopes; a partial
+# overlap of a bandwidth fault refused; a crash recovered), netem kinds
+# refused with a message naming sch_netem (exit 3),
 # a foreign root qdisc left alone without --force, the root namespace
 # refused. After every revert the state dump equals the one taken before.
 B=$1; AREA=tc
@@ -24,6 +27,14 @@ measure_bw() {  # one TCP transfer client -> server of 400 kB; prints the steady
   "$NF" send $C 10.77.2.2 5001 400000 || fail "send"
   wait $sink
   awk '/^received/{print $4}' $out
+}
+
+udp_rate() {  # 2 Mbit/s of paced UDP for 3 s client -> server; prints the delivered bit/s
+  ip netns exec $S "$B/helpers/udprate" sink 10.77.2.2 5003 > $out.udp & PIDS="$PIDS $!"; local sink=$! i
+  for i in $(seq 50); do grep -q listening $out.udp && break; sleep 0.05; done
+  ip netns exec $C "$B/helpers/udprate" send 10.77.2.2 5003 2000000 3 || fail "udp send"
+  wait $sink
+  awk '/^received/{print $5}' $out.udp
 }
 
 # ---- bandwidth ----
@@ -94,22 +105,31 @@ for order in bw-loss loss-bw; do
   drop=$(tc -n $R qdisc show dev rs | sed -n 's/^qdisc htb \(d0a[0-9a-f]*:\) parent d0a0:1[0-9a-f] .*/\1/p')
   [ -n "$drop" ] && tc -n $R filter show dev rs parent $drop | grep -q "bpf .*flowid ${drop}2" ||
     fail "$order: no bpf drop tree under the 1Mbit class: $(tc -n $R qdisc show dev rs)"
-  bps=$(measure_bw)
+  # the rate is measured with UDP: TCP under 20% loss would measure its own back-off
+  bps=$(udp_rate)
   awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "$order: measured $bps bit/s, want 1 Mbit/s ±20%"
   l=$(loss_of $C 10.77.2.2 1000)
   awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "$order: 1000 pings lost $l%, want 15-25%"
-  ok "$order: bandwidth AND loss: measured $bps bit/s, 1000 pings lost $l%"
+  ok "$order: bandwidth AND loss: 2 Mbit/s of UDP delivered at $bps bit/s, 1000 pings lost $l%"
   revert_one $which $n
   tc -n $R qdisc show dev rs | grep -q blackhole && fail "$order: drop tree still there after the loss was reverted"
   tc -n $R class show dev rs | grep -q "class htb d0a0:1[0-9a-f] root .*rate 1Mbit ceil 1Mbit" ||
     fail "$order: the 1Mbit class went with the loss: $(tc -n $R class show dev rs)"
   l=$(loss_of $C 10.77.2.2 300); [ "$l" = 0 ] || fail "$order: loss reverted, still lost $l%"
-  bps=$(measure_bw)
+  bps=$(udp_rate)
   awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "$order: loss reverted: measured $bps bit/s"
   ok "$order: loss reverted: 300 pings lost 0%, rate still limited ($bps bit/s)"
   stop_fault; same "composition $order"
   ok "$order: bandwidth reverted; state as before"
 done
+
+# ---- a crash while composed faults are on: recover restores the prior state ----
+start_stack $R "$BW" "$LS" || fail "apply before the crash"
+kill -KILL $FAULT_PID; wait $FAULT_PID 2>/dev/null
+tc -n $R qdisc show dev rs | grep -q "qdisc blackhole" || fail "crash: the faults went with the process"
+r=$("$NF" recover) || fail "recover: $r"
+same "crash with bandwidth + loss on"
+ok "kill -9 with bandwidth + loss on: recover restored the prior state ($r)"
 
 # ---- nested scopes: loss 100% on a /32 inside loss 20% on the /16 ----
 start_stack $R '{"kind":"net.loss","loss":1,"prefixes":["10.77.9.9/32"]}' \
