@@ -20,7 +20,9 @@ for t in tests/e2e/test_*.sh; do
     skip=$((skip + 1)); echo "e2e: SKIP $name: $(tail -n 1 "$out")"
   else
     fail=$((fail + 1)); failed+=("$name"); echo "e2e: FAIL $name (exit $rc, ${secs}s)"
-    sed 's/^/    /' "$out" | tail -n 80
+    grep -E 'FAIL' "$out" | head -n 40 | sed 's/^/    /'
+    echo "    --- last lines:"
+    tail -n 30 "$out" | sed 's/^/    /'
   fi
   rm -f "$out"
 done
