@@ -3,6 +3,9 @@
  * probability, rule add/delete, the "dns" block and fault validation with
  * their JSON pointers, and a few real queries over loopback UDP and TCP
  * (127.0.0.1, port chosen by the kernel) driven through the event loop.
+ * Also: port 0 while many TCP ports are taken, and hostile TCP clients
+ * (oversized and trickled frames, silence, half-close, too many connections,
+ * answers never read) and the cap on pending queries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +41,7 @@ struct fixture {
 	char last_action[32];
 	char last_answer[128];
 	int last_rule;
+	int ndropped;                 /* answers logged as dropped for load */
 };
 
 static void fixture_log(const struct dns_log_entry *e, void *arg)
@@ -47,9 +52,16 @@ static void fixture_log(const struct dns_log_entry *e, void *arg)
 	f->last_rule = e->rule;
 	snprintf(f->last_action, sizeof(f->last_action), "%s", e->action);
 	snprintf(f->last_answer, sizeof(f->last_answer), "%s", e->answer);
+	if (strstr(e->answer, "too many pending"))
+		f->ndropped++;
 }
 
-static struct fixture *fixture_new_up(uint64_t seed, const struct sockaddr_storage *up)
+/*
+ * A server on 127.0.0.1 (kernel-chosen port) with a two-name zone; lim, when
+ * given, supplies the TCP and pending limits.
+ */
+static struct fixture *fixture_new_lim(uint64_t seed, const struct sockaddr_storage *up,
+				       const struct dns_config *lim)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct err e;
@@ -76,11 +88,21 @@ static struct fixture *fixture_new_up(uint64_t seed, const struct sockaddr_stora
 		f->cfg.upstream_timeout_us = 100000;
 		f->cfg.upstream_tries = 2;
 	}
+	if (lim) {
+		f->cfg.tcp_idle_us = lim->tcp_idle_us;
+		f->cfg.tcp_max_conns = lim->tcp_max_conns;
+		f->cfg.max_pending = lim->max_pending;
+	}
 	f->s = dns_server_new(f->l, &f->cfg, &e);
 	if (!f->s)
 		fail_msg("dns_server_new: %s", e.msg);
 	dns_server_set_log(f->s, fixture_log, f);
 	return f;
+}
+
+static struct fixture *fixture_new_up(uint64_t seed, const struct sockaddr_storage *up)
+{
+	return fixture_new_lim(seed, up, NULL);
 }
 
 static struct fixture *fixture_new(uint64_t seed)
@@ -453,6 +475,421 @@ static void test_forwarding(void **state)
 	fixture_free(f);
 }
 
+/* ---- port 0 when the kernel's pick for UDP is taken for TCP ---- */
+
+static void test_port0_tcp_taken(void **state)
+{
+	static uint8_t taken[65536];
+	struct rlimit rl, old;
+	struct sockaddr_storage any, ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct dns_config cfg;
+	struct loop *l;
+	struct err e;
+	int *occ, lo = 32768, hi = 60999, collisions = 0;
+	size_t nocc = 0, want, starts, i;
+	FILE *pr;
+
+	(void)state;
+	memset(taken, 0, sizeof(taken));
+	pr = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (pr) {
+		if (fscanf(pr, "%d %d", &lo, &hi) != 2)
+			lo = 32768, hi = 60999;
+		fclose(pr);
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 1200)
+		skip();   /* cmocka prints it: too few descriptors to occupy ports */
+	/*
+	 * 2000 ports, about 7% of the usual range: enough to collide often,
+	 * few enough that other processes (and copies of this test running at
+	 * the same time) still find free ports.
+	 */
+	want = rl.rlim_cur - 200 < 2000 ? rl.rlim_cur - 200 : 2000;
+	occ = calloc(want, sizeof(*occ));
+	assert_non_null(occ);
+	/* Occupy TCP ports from the ephemeral range on 127.0.0.1 (bound, not listening). */
+	assert_int_equal(dns_addr_parse("127.0.0.1:0", 53, &any, &e), 0);
+	for (i = 0; i < want; i++) {
+		socklen_t sl = sizeof(ss);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		assert_true(fd >= 0);
+		if (bind(fd, (struct sockaddr *)&any, sizeof(struct sockaddr_in)) < 0 ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+			close(fd);
+			break;
+		}
+		occ[nocc++] = fd;
+		taken[ntohs(a4->sin_port)] = 1;
+	}
+	assert_true(nocc >= 1000);
+	/* Enough starts that about ten of the kernel's UDP picks land on a taken port. */
+	starts = (10 * (size_t)(hi - lo + 1) + nocc - 1) / nocc;
+	/* The setting is real: the kernel's UDP picks do land on taken TCP ports. */
+	for (i = 0; i < starts; i++) {
+		socklen_t sl = sizeof(ss);
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		assert_int_equal(bind(fd, (struct sockaddr *)&any, sizeof(struct sockaddr_in)), 0);
+		assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+		collisions += taken[ntohs(a4->sin_port)];
+		close(fd);
+	}
+	print_message("  %zu TCP ports taken, %d of %zu UDP picks collided\n", nocc, collisions,
+		      starts);
+	assert_true(collisions >= 1);
+	/* Every start with port 0 still gets a server, on a port free for TCP. */
+	l = loop_new(&e);
+	assert_non_null(l);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = &any;
+	cfg.nlisten = 1;
+	for (i = 0; i < starts; i++) {
+		struct dns_server *srv = dns_server_new(l, &cfg, &e);
+
+		if (!srv)
+			fail_msg("start %zu with port 0: %s", i, e.msg);
+		assert_int_equal(dns_server_addr(srv, 0, &ss), 0);
+		assert_int_equal(taken[ntohs(a4->sin_port)], 0);
+		dns_server_free(srv);
+	}
+	/* An explicit port stays strict: taken for TCP means failure, nothing left open. */
+	for (i = 0; i < nocc; i++) {
+		struct sockaddr_storage p = any;
+		socklen_t sl = sizeof(ss);
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		struct dns_server *srv;
+
+		assert_int_equal(getsockname(occ[i], (struct sockaddr *)&ss, &sl), 0);
+		((struct sockaddr_in *)&p)->sin_port = a4->sin_port;
+		if (bind(u, (struct sockaddr *)&p, sizeof(struct sockaddr_in)) < 0) {
+			close(u);
+			continue;      /* taken for UDP as well: try another */
+		}
+		close(u);
+		cfg.listen = &p;
+		srv = dns_server_new(l, &cfg, &e);
+		assert_null(srv);
+		assert_int_equal(e.code, -EADDRINUSE);
+		assert_non_null(strstr(e.msg, "/tcp: bind"));
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		assert_int_equal(bind(u, (struct sockaddr *)&p, sizeof(struct sockaddr_in)), 0);
+		close(u);
+		break;
+	}
+	assert_true(i < nocc);
+	loop_free(l);
+	for (i = 0; i < nocc; i++)
+		close(occ[i]);
+	free(occ);
+	(void)setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* ---- hostile TCP clients ---- */
+
+static int tcp_client(struct fixture *f, int rcvbuf)
+{
+	struct sockaddr_storage a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	if (rcvbuf)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	assert_int_equal(dns_server_addr(f->s, 0, &a), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(struct sockaddr_in)), 0);
+	return fd;
+}
+
+static void pump(struct fixture *f, uint64_t us)
+{
+	uint64_t t0 = loop_now_us();
+
+	while (loop_now_us() - t0 < us)
+		assert_int_equal(loop_once(f->l, 2000), 0);
+}
+
+/* 1: the server closed fd (EOF or reset); 0: still open. Data read is dropped. */
+static int tcp_closed(int fd)
+{
+	uint8_t b[4096];
+	ssize_t n;
+
+	while ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) > 0)
+		;
+	return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+/* Pump the loop until the server closes fd; the time it took, or -1 after max_us. */
+static int64_t wait_closed(struct fixture *f, int fd, uint64_t max_us)
+{
+	uint64_t t0 = loop_now_us();
+
+	while (loop_now_us() - t0 < max_us) {
+		if (tcp_closed(fd))
+			return (int64_t)(loop_now_us() - t0);
+		assert_int_equal(loop_once(f->l, 2000), 0);
+	}
+	return -1;
+}
+
+/* One query over TCP on fd; the loop runs until its answer is in. */
+static void tcp_query_ok(struct fixture *f, int fd, uint16_t id)
+{
+	uint8_t q[300], a[512];
+	size_t ql = make_query(q + 2, id, "rpc-a.example", DNSMSG_TYPE_A), got = 0, want = 0;
+	uint64_t t0 = loop_now_us();
+	char sum[128];
+
+	q[0] = 0;
+	q[1] = (uint8_t)ql;
+	assert_int_equal(send(fd, q, ql + 2, MSG_NOSIGNAL), (ssize_t)(ql + 2));
+	while (loop_now_us() - t0 < 1000000 && (!want || got < want)) {
+		ssize_t n;
+
+		assert_int_equal(loop_once(f->l, 2000), 0);
+		n = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		if (got >= 2)
+			want = 2 + (((size_t)a[0] << 8) | a[1]);
+	}
+	assert_true(want > 2 && got == want);
+	assert_int_equal((a[2] << 8) | a[3], id);
+	assert_string_equal(dnsmsg_summary(a + 2, want - 2, sum, sizeof(sum)),
+			    "NOERROR A 10.77.1.10");
+}
+
+static void test_tcp_slow_and_oversized(void **state)
+{
+	struct dns_config lim = { .tcp_idle_us = 300000 };
+	struct fixture *f = fixture_new_lim(7, NULL, &lim);
+	int big, silent, trickle, good, i;
+	uint64_t t0;
+	int64_t took;
+
+	(void)state;
+	big = tcp_client(f, 0);
+	silent = tcp_client(f, 0);
+	trickle = tcp_client(f, 0);
+	good = tcp_client(f, 0);
+	/* A 65535-byte frame is no query: closed at once, nothing buffered. */
+	assert_int_equal(send(big, "\xff\xff\x00\x01\x01\x00", 6, MSG_NOSIGNAL), 6);
+	took = wait_closed(f, big, 200000);
+	assert_true(took >= 0);
+	/* A frame trickled one byte every 50 ms: closed after tcp_idle all the same. */
+	assert_int_equal(send(trickle, "\x00\x40", 2, MSG_NOSIGNAL), 2);
+	t0 = loop_now_us();
+	for (i = 0; i < 30 && !tcp_closed(trickle); i++) {
+		if (send(trickle, "x", 1, MSG_NOSIGNAL) != 1)
+			break;
+		pump(f, 50000);
+	}
+	assert_true(tcp_closed(trickle));
+	assert_true(loop_now_us() - t0 < 1000000);
+	/* The silent one went too, and the other client is answered throughout. */
+	assert_true(wait_closed(f, silent, 500000) >= 0);
+	close(good);
+	good = tcp_client(f, 0);
+	tcp_query_ok(f, good, 11);
+	close(big);
+	close(silent);
+	close(trickle);
+	close(good);
+	fixture_free(f);
+}
+
+static void test_tcp_half_close(void **state)
+{
+	struct fixture *f = fixture_new(7);
+	uint8_t q[300], a[512];
+	size_t ql = make_query(q + 2, 0x1234, "rpc-a.example", DNSMSG_TYPE_A), got = 0;
+	uint64_t t0;
+	int fd, eof = 0;
+
+	(void)state;
+	add_rule(f, DNS_ACTION_DELAY, "rpc-a.example", 1.0, NULL, 0);   /* 50 ms */
+	fd = tcp_client(f, 0);
+	q[0] = 0;
+	q[1] = (uint8_t)ql;
+	assert_int_equal(send(fd, q, ql + 2, MSG_NOSIGNAL), (ssize_t)(ql + 2));
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	/* The delayed answer still arrives after the client's FIN, then the server closes. */
+	t0 = loop_now_us();
+	while (loop_now_us() - t0 < 1000000 && !eof) {
+		ssize_t n;
+
+		assert_int_equal(loop_once(f->l, 2000), 0);
+		n = recv(fd, a + got, sizeof(a) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			eof = 1;
+	}
+	assert_true(eof);
+	assert_true(got > 2);
+	assert_int_equal(got, 2 + (((size_t)a[0] << 8) | a[1]));
+	assert_int_equal((a[2] << 8) | a[3], 0x1234);
+	assert_string_equal(f->last_action, "delay");
+	close(fd);
+	fixture_free(f);
+}
+
+static void test_tcp_full_pushes_out(void **state)
+{
+	struct dns_config lim = { .tcp_max_conns = 4 };
+	struct fixture *f = fixture_new_lim(7, NULL, &lim);
+	int c[6], i;
+
+	(void)state;
+	/* Four silent connections fill the server. */
+	for (i = 0; i < 4; i++) {
+		c[i] = tcp_client(f, 0);
+		pump(f, 5000);
+	}
+	/* A fifth pushes out the least recently active (the first) and is answered. */
+	c[4] = tcp_client(f, 0);
+	assert_true(wait_closed(f, c[0], 200000) >= 0);
+	tcp_query_ok(f, c[4], 5);
+	/* A query makes c[1] recently active: the sixth pushes out c[2] instead. */
+	tcp_query_ok(f, c[1], 6);
+	c[5] = tcp_client(f, 0);
+	assert_true(wait_closed(f, c[2], 200000) >= 0);
+	for (i = 1; i < 6; i++)
+		if (i != 2)
+			assert_false(tcp_closed(c[i]));
+	for (i = 0; i < 6; i++)
+		close(c[i]);
+	fixture_free(f);
+}
+
+static void test_tcp_silent_pushed_out_first(void **state)
+{
+	struct dns_config lim = { .tcp_max_conns = 2 };
+	struct fixture *f = fixture_new_lim(7, NULL, &lim);
+	int a, b, c;
+
+	(void)state;
+	a = tcp_client(f, 0);
+	tcp_query_ok(f, a, 1);                /* a asked, then went quiet */
+	b = tcp_client(f, 0);                 /* b never says anything */
+	pump(f, 1100000);
+	/* a is the least recently active, but b has been silent since accept: b goes. */
+	c = tcp_client(f, 0);
+	assert_true(wait_closed(f, b, 200000) >= 0);
+	assert_false(tcp_closed(a));
+	tcp_query_ok(f, a, 2);
+	tcp_query_ok(f, c, 3);
+	close(a);
+	close(b);
+	close(c);
+	fixture_free(f);
+}
+
+static void test_tcp_unread_answers(void **state)
+{
+	enum { N = 20000 };
+	struct fixture *f = fixture_new(7);
+	uint8_t q[300], *all, a[65536];
+	size_t ql = make_query(q + 2, 1, "rpc-a.example", DNSMSG_TYPE_A), sent = 0, got = 0, i;
+	size_t total, answers = 0, off = 0, alen = 0;
+	uint64_t t0;
+	int fd = tcp_client(f, 4096);
+
+	(void)state;
+	q[0] = 0;
+	q[1] = (uint8_t)ql;
+	total = N * (ql + 2);
+	all = malloc(total);
+	assert_non_null(all);
+	for (i = 0; i < N; i++)
+		memcpy(all + i * (ql + 2), q, ql + 2);
+	/* Pipeline every query without reading a single answer. */
+	t0 = loop_now_us();
+	while (sent < total && loop_now_us() - t0 < 500000) {
+		ssize_t n = send(fd, all + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			sent += (size_t)n;
+		assert_int_equal(loop_once(f->l, 1000), 0);
+	}
+	pump(f, 50000);
+	/* Now read: every query gets its answer, none was dropped for the backlog. */
+	t0 = loop_now_us();
+	while (answers < N && loop_now_us() - t0 < 5000000) {
+		ssize_t n = recv(fd, a + alen, sizeof(a) - alen, MSG_DONTWAIT);
+
+		if (n > 0) {
+			alen += (size_t)n;
+			got += (size_t)n;
+			off = 0;
+			while (alen - off >= 2 && alen - off >= 2 + (((size_t)a[off] << 8) | a[off + 1])) {
+				off += 2 + (((size_t)a[off] << 8) | a[off + 1]);
+				answers++;
+			}
+			memmove(a, a + off, alen - off);
+			alen -= off;
+		} else if (n == 0) {
+			break;
+		}
+		if (sent < total) {
+			n = send(fd, all + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		assert_int_equal(loop_once(f->l, 1000), 0);
+	}
+	print_message("  %zu queries sent, %zu answers (%zu bytes) read\n", sent / (ql + 2), answers,
+		      got);
+	assert_int_equal(sent, total);
+	assert_int_equal(answers, N);
+	free(all);
+	close(fd);
+	fixture_free(f);
+}
+
+static void test_pending_cap(void **state)
+{
+	struct dns_config lim = { .max_pending = 3 };
+	struct fixture *f = fixture_new_lim(7, NULL, &lim);
+	struct sockaddr_storage srv;
+	uint8_t q[300], out[512];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), answers = 0;
+	uint16_t id;
+
+	(void)state;
+	add_rule(f, DNS_ACTION_DELAY, "rpc-a.example", 1.0, NULL, 0);   /* 50 ms */
+	assert_int_equal(dns_server_addr(f->s, 0, &srv), 0);
+	for (id = 1; id <= 5; id++) {
+		size_t ql = make_query(q, id, "rpc-a.example", DNSMSG_TYPE_A);
+
+		assert_true(sendto(fd, q, ql, 0, (struct sockaddr *)&srv, sizeof(struct sockaddr_in)) > 0);
+	}
+	pump(f, 300000);
+	while (recv(fd, out, sizeof(out), 0) > 0)
+		answers++;
+	/* Three wait for the delay and are answered; two are dropped, and logged so. */
+	assert_int_equal(answers, 3);
+	assert_int_equal(f->ndropped, 2);
+	/* Once they are out, the next ones are delayed and answered again. */
+	make_query(q, 9, "rpc-a.example", DNSMSG_TYPE_A);
+	{
+		uint64_t took;
+		ssize_t n = udp_ask(f, "rpc-a.example", DNSMSG_TYPE_A, out, sizeof(out), 1000000,
+				    &took);
+
+		assert_true(n > 0);
+		assert_true(took >= 50000);
+	}
+	close(fd);
+	fixture_free(f);
+}
+
 /* ---- the "dns" block and fault validation ---- */
 
 static int count_diag(struct diags *d, const char *ptr)
@@ -642,6 +1079,13 @@ int main(void)
 		cmocka_unit_test(test_udp_delay_timeout_and_response),
 		cmocka_unit_test(test_tcp_framing),
 		cmocka_unit_test(test_forwarding),
+		cmocka_unit_test(test_port0_tcp_taken),
+		cmocka_unit_test(test_tcp_slow_and_oversized),
+		cmocka_unit_test(test_tcp_half_close),
+		cmocka_unit_test(test_tcp_full_pushes_out),
+		cmocka_unit_test(test_tcp_silent_pushed_out_first),
+		cmocka_unit_test(test_tcp_unread_answers),
+		cmocka_unit_test(test_pending_cap),
 		cmocka_unit_test(test_config_check),
 		cmocka_unit_test(test_config_build),
 		cmocka_unit_test(test_fault_validate),
