@@ -133,7 +133,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: doorjam run SCENARIO... [--report FORMAT:PATH]... [--seed N] [--quiet]\n"
 	      "                 [--target NETNS] [--allow-root-netns] [--force] [--keep-going]\n"
-	      "                 [--dry-run] [--logs DIR] [--events PATH] [--verbose]\n"
+	      "                 [--dry-run] [--logs DIR] [--events PATH] [--pcap DIR] [--verbose]\n"
 	      "       doorjam validate FILE...\n"
 	      "       doorjam plan SCENARIO\n"
 	      "       doorjam doctor\n"
@@ -171,6 +171,8 @@ static int cmd_help(int argc, char **argv)
 		     "  --keep-going          run the fault phase even if the baseline failed\n"
 		     "  --dry-run             run the flows on the schedule, apply no fault\n"
 		     "  --events PATH         every event of the run as JSON lines ('-': stdout)\n"
+		     "  --pcap DIR            capture packets where the evidence is (one pcap\n"
+		     "                        file per point) and count it in the reports\n"
 		     "  --logs DIR            lab service logs go to DIR/SCENARIO/ (default\n"
 		     "                        /tmp/doorjam-logs)\n"
 		     "  --quiet               no progress lines\n"
@@ -628,6 +630,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "logs", required_argument, NULL, 'L' },
 		{ "events", required_argument, NULL, 'E' },
+		{ "pcap", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -682,6 +685,7 @@ static int parse_run_args(int argc, char **argv, struct cli *c, int *first)
 		case 'n': c->run.dry_run = 1; break;
 		case 'L': c->run.log_dir = optarg; break;
 		case 'E': c->events_path = optarg; break;
+		case 'P': c->run.pcap_dir = optarg; break;
 		default:
 			return -1;
 		}

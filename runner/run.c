@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #include "injector/journal.h"
 #include "injector/probe.h"
 #include "injector/rpc.h"
+#include "reports/capture.h"
 #include "runner/driver.h"
 #include "runner/fault_dns.h"
 #include "runner/fault_rpc.h"
@@ -84,6 +87,7 @@ struct run {
 	size_t nproxies;
 	struct loop_timer *watch;        /* lab service watchdog */
 	struct loop_timer *progress;     /* progress refresh */
+	struct capture *cap;             /* --pcap */
 	const char **last_outcome;       /* per flow, for progress */
 	int done_phase;
 };
@@ -766,6 +770,158 @@ static int run_preflight(const struct scenario *sc, const struct run_options *o,
 	return 0;
 }
 
+/* Push s onto a small list of strings unless it is there already. */
+static void run_strs_add(const char **v, size_t *n, size_t max, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp(v[i], s))
+			return;
+	if (*n < max)
+		v[(*n)++] = s;
+}
+
+/* One capture point; a point that cannot be opened is logged and does not stop the run. */
+static void run_cap_point(struct run *r, int nsfd, const char *ifname, const char *label,
+			  enum capture_role role)
+{
+	char path[1024], name[128], *p;
+	struct err e;
+
+	snprintf(name, sizeof(name), "%s", label);
+	for (p = name; *p; p++)
+		if (*p == ' ' || *p == '/')
+			*p = '-';
+	snprintf(path, sizeof(path), "%s/%s.pcap", r->o->pcap_dir, name);
+	err_clear(&e);
+	if (capture_add_point(r->cap, nsfd, ifname, label, role, path, &e))
+		log_warn("capture %s: %s", label, e.msg);
+	else
+		log_info("capturing %s into %s", label, path);
+}
+
+/*
+ * --pcap: capture where the evidence is: each flow's vantage point (near),
+ * the lab core's links toward the hosts of faulted regions (far), and the
+ * DNS server's link; tell the capture which addresses and names each fault
+ * concerns.
+ */
+static void run_cap_setup(struct run *r)
+{
+	const struct scenario *sc = r->sc;
+	const struct lab *lab = sc->lab;
+	const char *seen[64];
+	size_t nseen = 0, i, k;
+	struct err e;
+
+	err_clear(&e);
+	r->cap = capture_new(r->loop, &e);
+	if (!r->cap) {
+		log_warn("capture: %s", e.msg);
+		return;
+	}
+	if (mkdir(r->o->pcap_dir, 0755) < 0 && errno != EEXIST)
+		log_warn("capture: mkdir %s: %s", r->o->pcap_dir, strerror(errno));
+	for (i = 0; !lab && i < sc->nflows; i++) {
+		char label[96];
+
+		if (nseen == 0) {
+			/* the machine's own namespace: loopback only, never its real traffic */
+			int own = netns_is_init(r->flows[i].nsfd);
+
+			seen[nseen++] = "own";
+			snprintf(label, sizeof(label), "near %s", own ? "lo" : "flows");
+			run_cap_point(r, r->flows[i].nsfd, own ? "lo" : "any", label, CAPTURE_NEAR);
+		}
+	}
+	if (lab) {
+		const char *far[64];
+		size_t nfar = 0;
+
+		for (i = 0; i < sc->nfaults; i++) {
+			const struct region *rg = sc->faults[i].region ?
+						  scenario_region(sc, sc->faults[i].region) : NULL;
+
+			if (!rg || strncmp(sc->faults[i].ops->kind, "net.", 4))
+				continue;
+			for (k = 0; k < rg->nhosts; k++)
+				run_strs_add(far, &nfar, 64, rg->hosts[k]);
+		}
+		/*
+		 * In the core: the links toward the faulted region's hosts show what
+		 * got through (far); the links toward every other host show what
+		 * those hosts sent toward the region (near): the wallet hammering a
+		 * dead provider is seen where it enters the core.
+		 */
+		for (i = 0; i < lab->nhosts; i++) {
+			const struct lab_host *h = &lab->hosts[i];
+			char ifname[16], label[96];
+			int is_far = 0;
+
+			for (k = 0; k < nfar; k++)
+				if (!strcmp(far[k], h->name))
+					is_far = 1;
+			if (!is_far && lab->dns_host && !strcmp(lab->dns_host, h->name))
+				continue;
+			snprintf(ifname, sizeof(ifname), "h%u", (unsigned)(i & 0xff));
+			snprintf(label, sizeof(label), "%s core-%s", is_far ? "far" : "near", h->name);
+			run_cap_point(r, lab->core_fd, ifname, label, is_far ? CAPTURE_FAR : CAPTURE_NEAR);
+		}
+		if (lab->dns_host)
+			run_cap_point(r, lab_host_netns(lab, lab->dns_host), "eth0", "dns",
+				      CAPTURE_DNS);
+	} else if (r->dns) {
+		struct sockaddr_storage ss;
+
+		if (dns_server_addr(r->dns, 0, &ss) == 0 &&
+		    capture_add_dns_port(r->cap, ntohs(((struct sockaddr_in *)&ss)->sin_port)))
+			log_warn("capture: too many DNS ports");
+		if (nseen == 0 || strcmp(seen[0], "own"))
+			run_cap_point(r, -1, "lo", "dns lo", CAPTURE_DNS);
+	}
+	/* what each fault concerns: addresses and names */
+	for (i = 0; i < sc->nfaults; i++) {
+		const struct fault *f = &sc->faults[i];
+		const struct region *rg = f->region ? scenario_region(sc, f->region) : NULL;
+		const char *pfx[CAPTURE_MAX_PREFIXES], *names[CAPTURE_MAX_NAMES];
+		char addrs[CAPTURE_MAX_PREFIXES][32];
+		size_t np = 0, nn = 0, na = 0;
+		json_t *v, *e2;
+		size_t j;
+
+		for (k = 0; rg && k < rg->nprefixes; k++)
+			run_strs_add(pfx, &np, CAPTURE_MAX_PREFIXES, rg->prefixes[k]);
+		for (k = 0; rg && k < rg->nnames; k++)
+			run_strs_add(names, &nn, CAPTURE_MAX_NAMES, rg->names[k]);
+		v = json_object_get(f->spec, "prefixes");
+		json_array_foreach(v, j, e2)
+			if (json_is_string(e2))
+				run_strs_add(pfx, &np, CAPTURE_MAX_PREFIXES, json_string_value(e2));
+		v = json_object_get(f->spec, "names");
+		if (json_is_string(v))
+			run_strs_add(names, &nn, CAPTURE_MAX_NAMES, json_string_value(v));
+		json_array_foreach(v, j, e2)
+			if (json_is_string(e2))
+				run_strs_add(names, &nn, CAPTURE_MAX_NAMES, json_string_value(e2));
+		/* a provider fault concerns the provider host's address */
+		v = json_object_get(f->spec, "upstream");
+		if (lab && json_is_string(v) && lab->rpc && na < CAPTURE_MAX_PREFIXES) {
+			json_t *entry = json_object_get(lab->rpc, json_string_value(v));
+			const struct lab_host *h = entry ? lab_host(lab,
+				json_string_value(json_object_get(entry, "host"))) : NULL;
+
+			if (h) {
+				inet_ntop(AF_INET, &h->addr, addrs[na], sizeof(addrs[na]));
+				run_strs_add(pfx, &np, CAPTURE_MAX_PREFIXES, addrs[na++]);
+			}
+		}
+		err_clear(&e);
+		if (capture_add_fault(r->cap, i, pfx, np, names, nn, &e))
+			log_warn("capture: fault %s: %s", f->ptr, e.msg);
+	}
+}
+
 /* 1 when some fault of the scenario is a kernel (net.*) fault. */
 static int run_has_net_faults(const struct scenario *sc)
 {
@@ -940,7 +1096,11 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	if (rc)
 		goto out;
 
+	if (o->pcap_dir)
+		run_cap_setup(&r);
 	r.t0 = loop_now_us();
+	if (r.cap)
+		capture_set_origin(r.cap, r.t0);
 	run_event(&r, "start", json_pack("{sssI}", "scenario", sc->name, "seed",
 					 (json_int_t)r.res->seed));
 	if (o->progress)
@@ -973,6 +1133,15 @@ out:
 	if (r.driver) {
 		run_faults_lift_all(&r);
 		driver_free(r.driver);
+	}
+	if (r.cap) {
+		struct err ce;
+
+		err_clear(&ce);
+		if (capture_finish(r.cap, r.res, &ce))
+			log_error("capture: %s", ce.msg);
+		capture_free(r.cap);
+		r.cap = NULL;
 	}
 	if (r.watch)
 		loop_timer_cancel(r.loop, r.watch);

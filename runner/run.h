@@ -40,6 +40,7 @@ struct run_options {
 	int dry_run;              /* --dry-run: run the flows, apply no fault */
 	const char *log_dir;      /* --logs: lab service logs go to DIR/<scenario>/ */
 	FILE *events;             /* --events: one JSON object per line, or NULL */
+	const char *pcap_dir;     /* --pcap: packet captures and evidence, or NULL */
 	/* called on every change and twice a second; NULL: none */
 	void (*progress)(void *arg, const struct run_progress *p);
 	void *progress_arg;
