@@ -34,7 +34,8 @@
 #define TC_INGRESS_PRIO 0xd0au   /* prio of doorjam's redirect filter: its mark */
 #define TC_MAJORS     (TC_MAJOR_LAST - TC_MAJOR)  /* leaf majors TC_MAJOR+1..TC_MAJOR_LAST */
 #define TC_MEMBERS_MAX 64        /* tc faults sharing one device's tree */
-#define TC_ATOMS_MAX  128        /* scope atoms (and classes) of one device's tree */
+#define TC_ATOMS_MAX  128        /* scope atoms (and leaf classes) of one device's tree */
+#define TC_NODES_MAX  (TC_ATOMS_MAX + TC_MEMBERS_MAX)  /* leaf classes + rate classes */
 #define TC_MINOR_FIRST 0x10u     /* fault classes; :1 is the default pass class */
 /* u32 priorities of the scoping filters: two ranges, so a new tree goes in beside the old */
 #define TC_PRIO_BASE(gen) ((gen) ? 0x400u : 0x10u)
@@ -58,13 +59,29 @@ struct tc_atom {
 	uint64_t set;
 };
 
-/* What a device's tree should look like for its members: atoms in filter order, classes. */
+/*
+ * An htb class of a planned tree: a leaf that carries a member set, or a
+ * rate class above the leaves that a bandwidth fault spans.
+ */
+struct tc_node {
+	int parent;                       /* node index; -1: under the root qdisc */
+	int leaf;                         /* index into cls[]; -1 for a rate class */
+	uint64_t rate, ceil;              /* guaranteed and maximal rate, bit/s */
+	uint64_t bits[TC_ATOMS_MAX / 64]; /* rate class: the leaves (cls[] indexes) below it */
+	size_t width;                     /* rate class: how many leaves */
+	size_t nchild;
+};
+
+/* What a device's tree should look like for its members. */
 struct tc_plan {
-	struct tc_atom atom[TC_ATOMS_MAX];
+	struct tc_atom atom[TC_ATOMS_MAX];  /* in filter order */
 	size_t natom;
-	uint64_t cls[TC_ATOMS_MAX];       /* distinct member sets, one class each */
+	uint64_t cls[TC_ATOMS_MAX];       /* distinct member sets, one leaf class each */
 	size_t ncls;
 	size_t atom_cls[TC_ATOMS_MAX];    /* class index of each atom */
+	struct tc_node node[TC_NODES_MAX];  /* parents before children */
+	size_t nnode;
+	size_t cls_node[TC_ATOMS_MAX];    /* node of each class */
 };
 
 struct tc_flt {
@@ -91,7 +108,7 @@ struct tc_tree {
 	struct tc_fault *member[TC_MEMBERS_MAX];   /* in the order they were applied */
 	size_t nmember;
 	unsigned gen;                     /* which filter priority range is in use */
-	uint16_t cls[TC_ATOMS_MAX];       /* minors of the fault classes in the kernel */
+	uint16_t cls[TC_NODES_MAX];       /* minors of the classes in the kernel, parents first */
 	size_t ncls;
 	struct tc_flt flt[TC_ATOMS_MAX];  /* the scoping filters in the kernel */
 	size_t nflt;
@@ -277,24 +294,32 @@ static void tc_rate(struct tc_ratespec *r, uint64_t bps)
 	r->rate = (uint32_t)(bps / 8 > UINT32_MAX ? UINT32_MAX : bps / 8);
 }
 
-static int tc_htb_class(struct nl_ns *nl, int ifindex, uint32_t parent, uint32_t classid,
-			uint64_t bps, const char *dev, struct err *err)
+/* htb buffer for a rate: one tick's worth at HZ=250 plus a full frame, in psched ticks (64 ns) */
+static uint32_t tc_htb_buffer(uint64_t bps)
+{
+	uint64_t bytes = bps / 8, burst = bytes / 250 + 1600;
+	uint64_t ticks = burst * 1000000000ull / (bytes ? bytes : 1) / 64;
+
+	return (uint32_t)(ticks > UINT32_MAX ? UINT32_MAX : ticks);
+}
+
+/* An htb class guaranteed rate bps that may borrow up to ceil bps from its parent. */
+static int tc_htb_class2(struct nl_ns *nl, int ifindex, uint32_t parent, uint32_t classid,
+			 uint64_t bps, uint64_t ceil, const char *dev, struct err *err)
 {
 	struct tc_htb_opt o;
 	struct nl_msg *m = tc_msg(RTM_NEWTCLASS, NLM_F_CREATE | NLM_F_EXCL, ifindex, parent,
 				  classid, 0);
 	struct nlattr *opt;
-	uint64_t bytes = bps / 8, burst, ticks;
+	uint64_t bytes = ceil / 8;
 	char what[96];
 	int ok;
 
 	memset(&o, 0, sizeof(o));
 	tc_rate(&o.rate, bps);
-	tc_rate(&o.ceil, bps);
-	/* burst: one tick's worth at HZ=250 plus a full frame, as tc computes it */
-	burst = bytes / 250 + 1600;
-	ticks = burst * 1000000000ull / (bytes ? bytes : 1) / 64; /* psched ticks of 64 ns */
-	o.buffer = o.cbuffer = (uint32_t)(ticks > UINT32_MAX ? UINT32_MAX : ticks);
+	tc_rate(&o.ceil, ceil);
+	o.buffer = tc_htb_buffer(bps);
+	o.cbuffer = tc_htb_buffer(ceil);
 	o.quantum = bytes / 10 > 60000 ? 60000 : (bytes / 10 < 1600 ? 1600 : (uint32_t)(bytes / 10));
 	snprintf(what, sizeof(what), "%s: add htb class %x:%x", dev, classid >> 16, classid & 0xffff);
 	ok = m && nla_put_string(m, TCA_KIND, "htb") == 0 &&
@@ -302,6 +327,12 @@ static int tc_htb_class(struct nl_ns *nl, int ifindex, uint32_t parent, uint32_t
 	     nla_put(m, TCA_HTB_PARMS, sizeof(o), &o) == 0 &&
 	     nla_nest_end(m, opt) == 0;
 	return tc_send(nl, m, ok, what, err);
+}
+
+static int tc_htb_class(struct nl_ns *nl, int ifindex, uint32_t parent, uint32_t classid,
+			uint64_t bps, const char *dev, struct err *err)
+{
+	return tc_htb_class2(nl, ifindex, parent, classid, bps, bps, dev, err);
 }
 
 static int tc_htb_qdisc(struct nl_ns *nl, int ifindex, uint32_t parent, uint32_t handle,
@@ -847,6 +878,145 @@ static int tc_plan_add(struct tc_plan *p, const struct tc_item *it, struct err *
 	return 0;
 }
 
+static int tc_bits_has(const uint64_t *b, size_t i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
+
+/* 1 when every bit of a is in b. */
+static int tc_bits_sub(const uint64_t *a, const uint64_t *b)
+{
+	size_t i;
+
+	for (i = 0; i < TC_ATOMS_MAX / 64; i++)
+		if (a[i] & ~b[i])
+			return 0;
+	return 1;
+}
+
+static int tc_bits_meet(const uint64_t *a, const uint64_t *b)
+{
+	size_t i;
+
+	for (i = 0; i < TC_ATOMS_MAX / 64; i++)
+		if (a[i] & b[i])
+			return 1;
+	return 0;
+}
+
+static int tc_node_cmp(const void *x, const void *y)
+{
+	const struct tc_node *a = x, *b = y;
+
+	return a->width == b->width ? 0 : a->width > b->width ? -1 : 1;
+}
+
+/*
+ * The htb classes of the plan. A bandwidth fault whose traffic falls into
+ * several leaf classes (another fault overlaps it in part) gets a rate class
+ * above them, so its limit holds for all of its traffic together; rate
+ * classes nest as their bandwidth faults' scopes do. The leaves under a rate
+ * class are guaranteed an equal share of it and may borrow up to all of it
+ * (their ceil), so together they never pass it. Two bandwidth faults that
+ * overlap in part, neither inside the other, are refused: no htb tree gives
+ * both limits.
+ */
+static int tc_plan_rates(const struct tc_tree *t, struct tc_plan *p, struct err *err)
+{
+	size_t i, j, m, c, nrate;
+
+	p->nnode = 0;
+	for (m = 0; m < t->nmember; m++) {
+		struct tc_node x;
+
+		if (!t->member[m]->rate_bps)
+			continue;
+		memset(&x, 0, sizeof(x));
+		for (c = 0; c < p->ncls; c++)
+			if (p->cls[c] & (1ull << m)) {
+				x.bits[c / 64] |= 1ull << (c % 64);
+				x.width++;
+			}
+		if (x.width < 2)
+			continue;   /* one leaf: its own rate is the limit */
+		for (j = 0; j < p->nnode && memcmp(p->node[j].bits, x.bits, sizeof(x.bits)); j++)
+			;
+		if (j < p->nnode) {
+			if (t->member[m]->rate_bps < p->node[j].rate)
+				p->node[j].rate = t->member[m]->rate_bps;
+			continue;
+		}
+		x.parent = x.leaf = -1;
+		x.rate = t->member[m]->rate_bps;
+		p->node[p->nnode++] = x;
+	}
+	nrate = p->nnode;
+	for (i = 0; i < nrate; i++)
+		for (j = 0; j < i; j++)
+			if (tc_bits_meet(p->node[i].bits, p->node[j].bits) &&
+			    !tc_bits_sub(p->node[i].bits, p->node[j].bits) &&
+			    !tc_bits_sub(p->node[j].bits, p->node[i].bits)) {
+				char a[96] = "?", b[96] = "?";
+
+				/* name traffic that only one of the two limits covers, for each */
+				for (c = 0; c < p->natom; c++) {
+					int in_i = tc_bits_has(p->node[i].bits, p->atom_cls[c]);
+					int in_j = tc_bits_has(p->node[j].bits, p->atom_cls[c]);
+
+					if (in_i && !in_j)
+						tc_item_str(&p->atom[c].it, a, sizeof(a));
+					if (in_j && !in_i)
+						tc_item_str(&p->atom[c].it, b, sizeof(b));
+				}
+				return err_set(err, -EINVAL, "%s: two bandwidth faults overlap in "
+					       "part, neither inside the other (one covers %s, the other "
+					       "%s): no tree of rate classes holds both limits; give them "
+					       "the same prefixes and ports, nested ones or disjoint ones",
+					       t->src_name, a, b);
+			}
+	qsort(p->node, nrate, sizeof(p->node[0]), tc_node_cmp);   /* widest (outermost) first */
+	for (i = 0; i < nrate; i++)
+		for (j = 0; j < i; j++)
+			if (tc_bits_sub(p->node[i].bits, p->node[j].bits))
+				p->node[i].parent = (int)j;   /* the last one is the narrowest */
+	for (c = 0; c < p->ncls; c++) {
+		struct tc_node *n = &p->node[p->nnode];
+
+		memset(n, 0, sizeof(*n));
+		n->parent = -1;
+		n->leaf = (int)c;
+		for (j = 0; j < nrate; j++)
+			if (tc_bits_has(p->node[j].bits, c))
+				n->parent = (int)j;
+		for (m = 0; m < t->nmember; m++)
+			if ((p->cls[c] & (1ull << m)) && t->member[m]->rate_bps &&
+			    (!n->rate || t->member[m]->rate_bps < n->rate))
+				n->rate = t->member[m]->rate_bps;
+		if (!n->rate)
+			n->rate = TC_PASS_BPS;
+		p->cls_node[c] = p->nnode++;
+	}
+	for (i = 0; i < p->nnode; i++)
+		if (p->node[i].parent >= 0)
+			p->node[p->node[i].parent].nchild++;
+	for (i = 0; i < p->nnode; i++) {   /* parents come first: their rates are final */
+		struct tc_node *n = &p->node[i];
+		const struct tc_node *up = n->parent >= 0 ? &p->node[n->parent] : NULL;
+
+		n->ceil = n->rate;
+		if (!up)
+			continue;
+		if (up->ceil < n->ceil)
+			n->ceil = up->ceil;
+		n->rate = up->rate / up->nchild;
+		if (n->rate > n->ceil)
+			n->rate = n->ceil;
+		if (n->rate < 8)
+			n->rate = 8;
+	}
+	return 0;
+}
+
 /*
  * Plan the tree for t's members. The atoms are every member's items closed
  * under intersection, so the first atom (in filter order) that a packet
@@ -890,31 +1060,7 @@ static int tc_plan_make(const struct tc_tree *t, struct tc_plan *p, struct err *
 			p->cls[p->ncls++] = p->atom[i].set;
 		p->atom_cls[i] = j;
 	}
-	for (m = 0; m < t->nmember; m++) {
-		size_t first = SIZE_MAX;
-
-		if (!t->member[m]->rate_bps)
-			continue;
-		for (i = 0; i < p->natom; i++) {
-			char a[96], b[96];
-
-			if (!(p->atom[i].set & (1ull << m)))
-				continue;
-			if (first == SIZE_MAX) {
-				first = i;
-				continue;
-			}
-			if (p->atom_cls[i] == p->atom_cls[first])
-				continue;
-			return err_set(err, -EINVAL, "%s: a bandwidth fault and another tc fault "
-				       "overlap in part (%s, %s): a rate limit covers the whole of its "
-				       "scope, so faults that overlap it must name the same prefixes "
-				       "and ports (or none that overlap)", t->src_name,
-				       tc_item_str(&p->atom[first].it, a, sizeof(a)),
-				       tc_item_str(&p->atom[i].it, b, sizeof(b)));
-		}
-	}
-	return 0;
+	return tc_plan_rates(t, p, err);
 }
 
 /* ---- apply / revert ---- */
@@ -1373,11 +1519,11 @@ static int tc_cls_del(struct nl_ns *nl, const struct tc_tree *t, uint16_t minor,
 static int tc_tree_sync(struct nl_ns *nl, struct tc_tree *t, struct err *err)
 {
 	struct tc_plan *p = malloc(sizeof(*p));
-	uint16_t cls[TC_ATOMS_MAX];
+	uint16_t cls[TC_NODES_MAX];
 	struct tc_flt flt[TC_ATOMS_MAX];
 	unsigned char used[TC_MAJORS + 1];
 	unsigned gen = !t->gen;
-	size_t ncls = 0, nflt = 0, i, k, m;
+	size_t ncls = 0, nflt = 0, i, k;
 	struct err e2;
 	int rc = 0, first = 0;
 
@@ -1387,8 +1533,8 @@ static int tc_tree_sync(struct nl_ns *nl, struct tc_tree *t, struct err *err)
 	rc = tc_plan_make(t, p, err);
 	if (rc < 0)
 		goto out;
-	for (i = 0; i < p->ncls; i++) {
-		uint64_t rate = 0;
+	for (i = 0; i < p->nnode; i++) {
+		const struct tc_node *n = &p->node[i];
 		uint32_t minor = TC_MINOR_FIRST;
 
 		for (;; minor++) {
@@ -1401,16 +1547,15 @@ static int tc_tree_sync(struct nl_ns *nl, struct tc_tree *t, struct err *err)
 			if (k == ncls)
 				break;
 		}
-		for (m = 0; m < t->nmember; m++)
-			if ((p->cls[i] & (1ull << m)) && t->member[m]->rate_bps &&
-			    (!rate || t->member[m]->rate_bps < rate))
-				rate = t->member[m]->rate_bps;
-		rc = tc_htb_class(nl, t->ifindex, TC_MAJOR << 16, (TC_MAJOR << 16) | minor,
-				  rate ? rate : TC_PASS_BPS, t->name, err);
+		rc = tc_htb_class2(nl, t->ifindex, n->parent < 0 ? TC_MAJOR << 16 :
+				   (TC_MAJOR << 16) | cls[n->parent], (TC_MAJOR << 16) | minor,
+				   n->rate, n->ceil, t->name, err);
 		if (rc < 0)
 			goto undo;
-		cls[ncls++] = (uint16_t)minor;
-		rc = tc_leaf_chain(nl, t, (TC_MAJOR << 16) | minor, p->cls[i], used, err);
+		cls[ncls++] = (uint16_t)minor;   /* node i has minor cls[i] */
+		if (n->leaf < 0)
+			continue;
+		rc = tc_leaf_chain(nl, t, (TC_MAJOR << 16) | minor, p->cls[n->leaf], used, err);
 		if (rc < 0)
 			goto undo;
 	}
@@ -1429,7 +1574,7 @@ static int tc_tree_sync(struct nl_ns *nl, struct tc_tree *t, struct err *err)
 		nk = tc_u32_keys(key, it->fam ? it->fam : AF_INET, it->fam ? &rp : NULL, it->port,
 				 t->ingress);
 		rc = tc_u32_filter(nl, t->ifindex, TC_MAJOR << 16, TC_PRIO_BASE(gen) + (uint32_t)i,
-				   proto, (TC_MAJOR << 16) | cls[p->atom_cls[i]], key, nk, t->name,
+				   proto, (TC_MAJOR << 16) | cls[p->cls_node[p->atom_cls[i]]], key, nk, t->name,
 				   err);
 		if (rc < 0)
 			goto undo;
@@ -1444,7 +1589,7 @@ static int tc_tree_sync(struct nl_ns *nl, struct tc_tree *t, struct err *err)
 		if (r < 0 && !first)
 			first = r;
 	}
-	for (k = 0; k < t->ncls; k++) {
+	for (k = t->ncls; k-- > 0;) {   /* children before their parents */
 		int r = tc_cls_del(nl, t, t->cls[k], first ? &e2 : err);
 
 		if (r < 0 && !first)

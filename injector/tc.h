@@ -8,7 +8,10 @@
  * every apply and revert:
  *
  *   root htb TC_MAJOR:  default class TC_MAJOR:1 (pass, 10gbit)
- *     class TC_MAJOR:<minor>   one per distinct set of faults that some
+ *     [class TC_MAJOR:<minor>  rate class of a bandwidth fault whose traffic
+ *                              spans several leaves; the leaves below it get
+ *                              an equal share and may borrow up to all of it]
+ *     class TC_MAJOR:<minor>   leaf: one per distinct set of faults that some
  *                              traffic falls under; rate = the lowest rate
  *                              among them (pass when none has one)
  *       leaf chain, each the child of the one before:
@@ -25,9 +28,10 @@
  * intersection, so the first atom a packet matches carries exactly the
  * faults whose scopes hold it: overlapping faults all apply to the traffic
  * they share (bandwidth AND loss AND delay, as on a real degraded path),
- * also when one scope lies inside the other. A bandwidth fault whose traffic
- * would be split over two classes by a partial overlap is refused (its
- * limit must cover all of its traffic). A new tree is built beside the old
+ * also when one scope lies inside the other. A bandwidth fault split over
+ * several leaves by a partial overlap gets a rate class above them, so its
+ * limit holds for all of its traffic; two bandwidth faults that overlap in
+ * part with neither inside the other are refused. A new tree is built beside the old
  * one (fresh classes and leaves, filters in the other priority range), then
  * the old filters and classes are deleted: every packet meets one complete
  * tree, never a gap. The root's tree is known only to the process that made
@@ -104,7 +108,8 @@ struct tc_fault;
  * other faults are as they were, and err says why (the kernel's ext-ack
  * text; -ENOTSUP naming sch_netem when netem is missing; -EBUSY for a foreign
  * root qdisc, doorjam's root of another process or a shared ingress qdisc;
- * -EINVAL for a bandwidth fault that another fault overlaps in part; -E2BIG
+ * -EINVAL for two bandwidth faults that overlap in part, neither inside the
+ * other; -E2BIG
  * for more scope atoms than a device's tree holds). Not thread-safe: the
  * trees are the process's, and doorjam drives faults from one thread.
  */

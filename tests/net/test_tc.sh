@@ -4,9 +4,9 @@
 # TCP transfer (±20%; with loss on as well, by paced UDP), random loss 20% without netem (classic-BPF drop; 1,000
 # pings lose 15-25%), scoping by IPv4/IPv6 prefix and port (other traffic
 # untouched), faults that compose on one device (bandwidth AND loss on one
-# prefix in both orders, each reverted alone; nested scopes; a partial
-# overlap of a bandwidth fault refused; a crash recovered), netem kinds
-# refused with a message naming sch_netem (exit 3),
+# prefix in both orders, each reverted alone; nested scopes; a bandwidth
+# limit over two classes; crossing bandwidth limits refused; a crash
+# recovered), netem kinds refused with a message naming sch_netem (exit 3),
 # a foreign root qdisc left alone without --force, the root namespace
 # refused. After every revert the state dump equals the one taken before.
 B=$1; AREA=tc
@@ -29,12 +29,13 @@ measure_bw() {  # one TCP transfer client -> server of 400 kB; prints the steady
   awk '/^received/{print $4}' $out
 }
 
-udp_rate() {  # 2 Mbit/s of paced UDP for 3 s client -> server; prints the delivered bit/s
-  ip netns exec $S "$B/helpers/udprate" sink 10.77.2.2 5003 > $out.udp & PIDS="$PIDS $!"; local sink=$! i
-  for i in $(seq 50); do grep -q listening $out.udp && break; sleep 0.05; done
-  ip netns exec $C "$B/helpers/udprate" send 10.77.2.2 5003 2000000 3 || fail "udp send"
+udp_rate() {  # [ADDR [PORT]]: 2 Mbit/s of paced UDP for 3 s client -> server; prints the delivered bit/s
+  local a=${1:-10.77.2.2} port=${2:-5003} i
+  ip netns exec $S "$B/helpers/udprate" sink $a $port > $out.$port & PIDS="$PIDS $!"; local sink=$!
+  for i in $(seq 50); do grep -q listening $out.$port && break; sleep 0.05; done
+  ip netns exec $C "$B/helpers/udprate" send $a $port 2000000 3 || fail "udp send"
   wait $sink
-  awk '/^received/{print $5}' $out.udp
+  awk '/^received/{print $5}' $out.$port
 }
 
 # ---- bandwidth ----
@@ -142,11 +143,29 @@ l=$(loss_of $C 10.77.9.9 1000)
 awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "nested: /32 after its own fault left lost $l%"
 stop_fault; same "nested"
 ok "nested scopes: /32 lost 100% (both faults), /16 lost $l%; each reverts alone"
-msg=$("$B/helpers/faultstack" $R '{"kind":"net.loss","loss":"20%","prefixes":["10.77.2.0/24"]}' \
-  '{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.0.0/16"],"device":"rs"}' 2>&1); rc=$?
-[ $rc != 0 ] && echo "$msg" | grep -q "overlap in part" || fail "partial bandwidth overlap: exit $rc: $msg"
-same "partial overlap refused"
-ok "a bandwidth fault overlapping another fault in part is refused: $(echo "$msg" | tail -n 1 | cut -c1-90)..."
+
+# ---- a bandwidth limit on the /16 with loss on a /24 inside it: a rate class above both ----
+start_stack $R '{"kind":"net.loss","loss":"20%","prefixes":["10.77.2.0/24"]}' \
+  '{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.0.0/16"],"device":"rs"}' || fail "apply loss /24 + bandwidth /16"
+tc -n $R class show dev rs | grep -q "class htb d0a0:1[0-9a-f] root rate 1Mbit ceil 1Mbit" ||
+  fail "no 1Mbit rate class at the root: $(tc -n $R class show dev rs)"
+[ "$(tc -n $R class show dev rs | grep -c 'class htb d0a0:1[0-9a-f] parent d0a0:1[0-9a-f] .*ceil 1Mbit')" = 2 ] ||
+  fail "want two leaves under the rate class: $(tc -n $R class show dev rs)"
+l=$(loss_of $C 10.77.2.2 1000)
+awk -v l="$l" 'BEGIN{exit !(l >= 15 && l <= 25)}' || fail "loss /24 in bandwidth /16: 10.77.2.2 lost $l%"
+l2=$(loss_of $C 10.77.9.9 300); [ "$l2" = 0 ] || fail "loss /24 in bandwidth /16: 10.77.9.9 lost $l2%"
+b1=$(udp_rate 10.77.2.2 5003)
+( udp_rate 10.77.9.9 5004 > $out.both ) & both=$!
+b2=$(udp_rate 10.77.2.2 5003); wait $both; b3=$(cat $out.both)
+awk -v a="$b1" -v b="$b2" -v c="$b3" 'BEGIN{exit !(a >= 800000 && a <= 1200000 && b + c >= 800000 && b + c <= 1200000)}' ||
+  fail "bandwidth /16 over two classes: alone $b1 bit/s; together $b2 + $b3 bit/s, want 1 Mbit/s ±20% each time"
+stop_fault; same "loss /24 + bandwidth /16"
+ok "loss 20% on a /24 inside bandwidth 1mbit on the /16: 10.77.2.2 lost $l%, 10.77.9.9 lost 0%; one flow $b1 bit/s, two flows $b2 + $b3 bit/s (the limit holds for both together)"
+msg=$("$B/helpers/faultstack" $R '{"kind":"net.bandwidth","rate":"1mbit","prefixes":["10.77.2.0/24","10.77.9.9/32"]}' \
+  '{"kind":"net.bandwidth","rate":"2mbit","prefixes":["10.77.9.9/32","10.77.7.0/24"],"device":"rs"}' 2>&1); rc=$?
+[ $rc != 0 ] && echo "$msg" | grep -q "overlap in part" || fail "crossing bandwidth faults: exit $rc: $msg"
+same "crossing bandwidth faults refused"
+ok "two bandwidth faults that overlap in part, neither inside the other, are refused: $(echo "$msg" | tail -n 1 | cut -c1-100)..."
 
 # ---- ingress through an ifb device, scoped by source prefix ----
 start_fault $S '{"kind":"net.loss","loss":1,"direction":"ingress","prefixes":["10.77.1.0/24"]}' || fail "apply ingress"
