@@ -83,12 +83,26 @@ void check_init(struct check *c, const char *file, const char *text, size_t len,
 	c->errors = 0;
 }
 
+/*
+ * Past this many errors in one file the rest are counted, not listed: each
+ * listed error costs a scan of the text for its position, and a hostile file
+ * can hold millions of them.
+ */
+#define CHECK_ERRORS_LISTED 100
+
 void check_error(struct check *c, const char *ptr, int at_key, const char *fmt, ...)
 {
 	char msg[1024];
 	int line = 1, col = 1;
 	va_list ap;
 
+	if (c->errors >= CHECK_ERRORS_LISTED) {
+		if (c->errors == CHECK_ERRORS_LISTED)
+			diags_add(c->out, c->file, 0, 0, "", "more than %d errors; the rest are "
+				  "not listed", CHECK_ERRORS_LISTED);
+		c->errors++;
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
