@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Hostile and broken input: `doorjam run FILE` on every tests/data/invalid/
-# file, and on inputs made here (a 100 MB file, JSON nested 100,000 deep,
-# symlink loops, a FIFO, a device, a folder, a missing lab file, a lab file
-# with errors, a flows file that is a FIFO). Each must exit 2, print its
+# file, and on inputs made here (a 100 MB file, a million errors, JSON
+# nested 100,000 deep, symlink loops, a FIFO, a device, a folder, a missing
+# lab file, a lab file with errors, a flows file that is a FIFO). Each must exit 2, print its
 # diagnostics (for the corpus: exactly the reviewed .expect lines, each with
 # file:line:col where the error has a place), and apply nothing: no journal
 # file, no lab namespace, no lock, and the machine's own network state (rules,
@@ -65,7 +65,7 @@ check_cmd "the invalid corpus has at least 40 files ($n)" test "$n" -ge 40
 
 # positions: every corpus diagnostic about a place has a line and column
 nopos=$(cat tests/data/invalid/*.expect | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' |
-        grep -vE ': cannot open: ' | wc -l)
+        grep -vE ': cannot open: |: more than 100 errors; the rest are not listed$' | wc -l)
 check "corpus diagnostics without file:line:col (other than unopenable files)" "$nopos" 0
 
 # a 100 MB file is refused by its size, without being read
@@ -75,6 +75,21 @@ big=$TMP/big.json
   printf '", "flows": []}\n'; } > "$big"
 run_bad "100 MB scenario" "$big"
 check_cmd "100 MB scenario: refused by its size" grep -q "$big: file is 1048576[0-9]* bytes, more than" "$TMP/err"
+
+# nearly 16 MB of unknown keys (a million errors): the list stops at 100, in seconds
+python3 - "$TMP/many.json" <<'PY'
+import sys
+parts = ['{"doorjam": 1, "name": "x", "flows": [{"name": "f", "steps": [{"http": {"url": "http://127.0.0.1:1/"}}]}]']
+total, n = len(parts[0]), 0
+while total < 16000000:
+    p = ',"k%d":%d' % (n, n)
+    parts.append(p); total += len(p); n += 1
+open(sys.argv[1], 'w').write(''.join(parts) + '}')
+PY
+run_bad "a million errors" "$TMP/many.json"
+check "a million errors: 100 listed, then one line that says so" "$(wc -l < "$TMP/err")" 101
+check_cmd "a million errors: says the rest are not listed" \
+  grep -q "many.json: more than 100 errors; the rest are not listed" "$TMP/err"
 
 # JSON nested 100,000 deep: the parser's depth limit, with a position
 python3 -c "import sys; sys.stdout.write('['*100000 + ']'*100000)" > "$TMP/deep-array.json"
