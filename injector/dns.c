@@ -53,6 +53,7 @@
 #define DNS_LISTEN_BACKLOG 1024
 #define DNS_ACCEPT_PAUSE_US 100000 /* out of fds: stop accepting for this long */
 #define DNS_PENDING_MAX    1024
+#define DNS_UDP_RCVBUF     (4 << 20) /* receive buffer asked for each UDP listener */
 #define DNS_PORT0_TRIES    32      /* port 0: fresh picks until one is free for TCP too */
 
 struct dns_rule_slot {
@@ -1482,8 +1483,19 @@ static int dns_listen_one(struct dns_server *s, struct dns_listener *ls,
 	ls->tcp = tcp;
 	if (addr->ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (tcp)
+	if (tcp) {
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	} else {
+		/*
+		 * A burst of datagrams (garbage, or a benchmark) must not fill the
+		 * receive buffer and push out the queries of other clients: ask
+		 * for a large one (beyond rmem_max when the process may).
+		 */
+		int rcv = DNS_UDP_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	}
 	if (bind(fd, (const struct sockaddr *)addr, al) < 0)
 		return err_errno(err, errno, "dns listen %s/%s: bind", text, tcp ? "tcp" : "udp");
 	if (tcp && listen(fd, DNS_LISTEN_BACKLOG) < 0)
