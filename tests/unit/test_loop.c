@@ -126,9 +126,11 @@ static void test_jptr(void **state)
 	assert_null(jptr_get(doc, "/a/b~1c/01"));     /* no leading zeros */
 	assert_null(jptr_get(doc, "a"));
 	assert_int_equal(json_integer_value(jptr_get(doc, "/")), 1);
-	assert_int_equal(jptr_set(doc, "/a/b~1c/0", json_string("x")), 0);
+	v = json_string("x");
+	assert_int_equal(jptr_set(doc, "/a/b~1c/0", v), 0);   /* takes a reference of its own */
+	json_decref(v);
 	assert_string_equal(json_string_value(jptr_get(doc, "/a/b~1c/0")), "x");
-	assert_int_equal(jptr_set(doc, "/a/new", json_true()), 0);
+	assert_int_equal(jptr_set(doc, "/a/new", json_true()), 0);      /* singletons: no leak */
 	assert_int_equal(jptr_set(doc, "/missing/x", json_true()), -ENOENT);
 	assert_int_equal(jptr_set(doc, "/a/b~1c/-", json_true()), 0);
 	assert_int_equal(json_array_size(jptr_get(doc, "/a/b~1c")), 4);
