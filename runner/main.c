@@ -428,6 +428,26 @@ static void lab_on_signal(struct loop *l, int signo, void *arg)
 	loop_stop(l);
 }
 
+/* 1 when process pid is a `doorjam lab up`. */
+static int is_lab_up_process(int pid)
+{
+	char path[64], buf[512];
+	size_t n, i, arg = 0;
+	const char *args[3] = { NULL, NULL, NULL };
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (i = 0; i < n && arg < 3; i += strlen(buf + i) + 1)
+		args[arg++] = buf + i;
+	return arg == 3 && !strcmp(args[1], "lab") && !strcmp(args[2], "up");
+}
+
 static int cmd_lab(int argc, char **argv)
 {
 	struct err e;
@@ -507,9 +527,15 @@ static int cmd_lab(int argc, char **argv)
 			snprintf(path, sizeof(path), "/run/doorjam/lab-%s.lock", ids[i]);
 			f = fopen(path, "r");
 			if (f && fgets(line, sizeof(line), f) && atoi(line) > 1) {
-				kill(atoi(line), SIGTERM);
-				printf("lab %s: asked process %d to tear it down\n", ids[i], atoi(line));
-				sent++;
+				/* only labs kept up by `lab up`; a lab of a running scenario is its run's */
+				if (!is_lab_up_process(atoi(line))) {
+					printf("lab %s: belongs to a running scenario (process %d); left alone\n",
+					       ids[i], atoi(line));
+				} else {
+					kill(atoi(line), SIGTERM);
+					printf("lab %s: asked process %d to tear it down\n", ids[i], atoi(line));
+					sent++;
+				}
 			}
 			if (f)
 				fclose(f);
