@@ -43,6 +43,7 @@
 #define DNS_UDP_BATCH      64      /* datagrams read per readiness event */
 #define DNS_ACCEPT_BATCH   64
 #define DNS_TCP_READS      8       /* reads per readiness event */
+#define DNS_TCP_BATCH      64      /* queries answered per connection and event */
 #define DNS_MAX_RRS        64      /* records in one answer */
 #define DNS_CNAME_HOPS     8
 #define DNS_CLIENT_MAX     64
@@ -97,6 +98,7 @@ struct dns_conn {
 	int broken;                   /* close once the current callback is done */
 	int rd_eof;                   /* the client half-closed: answer, then close */
 	int in_event;                 /* inside dns_conn_event */
+	unsigned budget;              /* queries it may still answer in this event */
 	struct dns_conn *prev, *next; /* most recently active first */
 };
 
@@ -1312,12 +1314,16 @@ static void dns_conn_idle(struct loop *l, void *arg)
 		dns_conn_close(c);
 }
 
-/* Answer the whole frames in c->in while the client keeps reading answers. */
+/*
+ * Answer the whole frames in c->in while the client keeps reading answers,
+ * up to the event's budget: one client pipelining thousands of queries gets
+ * DNS_TCP_BATCH answers per turn of the loop, like everyone else.
+ */
 static void dns_conn_answer(struct dns_conn *c)
 {
 	struct dns_server *s = c->s;
 
-	while (!c->broken && c->out.len < DNS_TCP_OUT_HIGH && c->in.len >= 2) {
+	while (!c->broken && c->budget && c->out.len < DNS_TCP_OUT_HIGH && c->in.len >= 2) {
 		size_t flen = dns_conn_frame_len(c);
 		struct dns_query qr;
 
@@ -1329,6 +1335,7 @@ static void dns_conn_answer(struct dns_conn *c)
 			break;
 		dns_conn_touch(c);
 		c->nqueries++;
+		c->budget--;
 		memset(&qr, 0, offsetof(struct dns_query, q));
 		qr.s = s;
 		qr.tcp = 1;
@@ -1353,6 +1360,7 @@ static void dns_conn_event(struct loop *l, int fd, unsigned events, void *arg)
 
 	(void)l;
 	c->in_event = 1;
+	c->budget = DNS_TCP_BATCH;
 	if (events & LOOP_WRITE)
 		dns_conn_flush(c);
 	/*
@@ -1364,7 +1372,7 @@ static void dns_conn_event(struct loop *l, int fd, unsigned events, void *arg)
 		c->broken = 1;
 	/* Frames held back while the client was not reading its answers. */
 	dns_conn_answer(c);
-	for (i = 0; i < DNS_TCP_READS && (events & (LOOP_READ | LOOP_ERROR)) &&
+	for (i = 0; i < DNS_TCP_READS && (events & (LOOP_READ | LOOP_ERROR)) && c->budget &&
 		    dns_conn_wants_read(c); i++) {
 		size_t room = DNS_TCP_IN_MAX - c->in.len;
 		ssize_t n = recv(fd, s->in, room < 16384 ? room : 16384, 0);

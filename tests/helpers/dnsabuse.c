@@ -15,6 +15,8 @@
  *   halfclose    send a query for rpc-a.example, shut the write side, read
  *                the answer to EOF; then again
  *   flood        send a query, read its answer, keep the connection open
+ *   noread       pipeline 2,000 queries a second and never read an answer
+ *                (a 4 KiB receive buffer), so answers pile up at the server
  *   udp-garbage  random datagrams of 1 to 600 random bytes
  *
  * "closed" counts connections the server closed or reset; "answered" counts
@@ -35,7 +37,7 @@
 
 #include "common/loop.h"
 
-enum abuse_mode { AB_SILENT, AB_TRICKLE, AB_BIGFRAME, AB_HALFCLOSE, AB_FLOOD, AB_UDP };
+enum abuse_mode { AB_SILENT, AB_TRICKLE, AB_BIGFRAME, AB_HALFCLOSE, AB_FLOOD, AB_NOREAD, AB_UDP };
 
 struct abuse;
 
@@ -61,7 +63,7 @@ struct abuse {
 };
 
 static const char *const abuse_names[] = {
-	"silent", "trickle", "bigframe", "halfclose", "flood", "udp-garbage",
+	"silent", "trickle", "bigframe", "halfclose", "flood", "noread", "udp-garbage",
 };
 
 /* A query for rpc-a.example A with a 2-byte TCP length prefix. */
@@ -116,6 +118,28 @@ static void abuse_send(struct abuse_conn *c, const void *p, size_t n)
 		c->ab->sent += (unsigned long)w;
 }
 
+/* noread: as many of 2,000 pipelined queries as the socket takes, every second. */
+static void abuse_pipeline(struct loop *l, void *arg)
+{
+	static uint8_t many[2000 * sizeof(abuse_query)];
+	struct abuse_conn *c = arg;
+	ssize_t w;
+	size_t i;
+
+	c->timer = NULL;
+	if (!many[1])
+		for (i = 0; i < 2000; i++)
+			memcpy(many + i * sizeof(abuse_query), abuse_query, sizeof(abuse_query));
+	w = send(c->fd, many, sizeof(many), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && errno != EAGAIN) {
+		abuse_drop(c, 1);       /* the server closed it: it is not read, so found here */
+		return;
+	}
+	if (w > 0)
+		c->ab->sent += (unsigned long)w;
+	c->timer = loop_timer_add(l, 1000000, abuse_pipeline, c);
+}
+
 static void abuse_trickle(struct loop *l, void *arg)
 {
 	struct abuse_conn *c = arg;
@@ -148,6 +172,10 @@ static void abuse_start(struct abuse_conn *c)
 	case AB_FLOOD:
 		abuse_send(c, abuse_query, sizeof(abuse_query));
 		break;
+	case AB_NOREAD:
+		abuse_pipeline(c->ab->l, c);
+		(void)loop_fd_mod(c->ab->l, c->fd, 0);
+		return;
 	default:
 		break;
 	}
@@ -207,6 +235,11 @@ static void abuse_open(struct abuse_conn *c)
 	if (c->fd < 0) {
 		c->timer = loop_timer_add(ab->l, 200000, abuse_reopen, c);
 		return;
+	}
+	if (ab->mode == AB_NOREAD) {
+		int small = 4096;
+
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	}
 	if (connect(c->fd, (struct sockaddr *)&ab->addr, sizeof(ab->addr)) < 0 &&
 	    errno != EINPROGRESS) {
@@ -273,7 +306,7 @@ int main(int argc, char **argv)
 	ab.addr.sin_family = AF_INET;
 	if (m < 0 || inet_pton(AF_INET, argv[2], &ab.addr.sin_addr) != 1 ||
 	    atoi(argv[3]) <= 0 || atoi(argv[3]) > 65535 || atoi(argv[4]) <= 0) {
-		fprintf(stderr, "usage: dnsabuse silent|trickle|bigframe|halfclose|flood|udp-garbage "
+		fprintf(stderr, "usage: dnsabuse silent|trickle|bigframe|halfclose|flood|noread|udp-garbage "
 			"IP PORT COUNT\n");
 		return 2;
 	}

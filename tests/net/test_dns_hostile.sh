@@ -7,8 +7,9 @@
 # processes attack it at the same time for $SECS seconds (default 12):
 #   300 silent TCP connections, 100 that trickle a frame one byte a second,
 #   100 that send a 65535-byte length and stop, 50 that half-close after a
-#   query, a flood of 1,000 connections that query and stay, and bursts of
-#   2,000 random UDP datagrams every 100 ms.
+#   query, a flood of 1,000 connections that query and stay, 50 that
+#   pipeline queries and never read the answers, and bursts of 2,000 random
+#   UDP datagrams every 100 ms.
 # Every connection the server closes is opened again 200 ms later, so the
 # pressure stays on. Meanwhile, every half second, dig asks over UDP and over
 # TCP: each must be answered correctly within 1 s. The server's peak RSS
@@ -95,6 +96,7 @@ attack trickle 100
 attack bigframe 100
 attack halfclose 50
 attack flood 1000
+attack noread 50
 attack udp-garbage 2000
 sleep 0.5
 
@@ -141,6 +143,7 @@ expect "half-closed clients got their answers" "$(get halfclose answered)" '^[1-
 expect "the flood beyond 256 connections was closed" "$(get flood closed)" '^[1-9]'
 expect "flooding connections within the limit were answered" "$(get flood answered)" '^[1-9]'
 expect "garbage datagrams were sent" "$(get udp-garbage sent)" '^[1-9]'
+expect "clients that never read their answers were closed" "$(get noread closed)" '^[1-9]'
 
 # Afterwards: idle connections time out and every descriptor is given back.
 sleep 3
