@@ -39,6 +39,7 @@
 #include "common/jptr.h"
 #include "common/loop.h"
 #include "common/netns.h"
+#include "injector/upstream.h"
 
 #define RPC_READ_CHUNK (64 * 1024)
 #define RPC_UP_HEAD_MAX (64 * 1024)
@@ -400,6 +401,7 @@ struct rpc_ex {
 	int probe;              /* RPC_PROBE_*: asking the head before the request */
 	int status;             /* status for a single faked call, 0: upstream's */
 	CURL *easy;
+	struct upstream_req *ureq;  /* the native leg's request in flight */
 	struct curl_slist *hdrs;
 	char *url;
 	char *up_body;
@@ -441,6 +443,7 @@ struct rpc_proxy {
 	int lfd;
 	int port;
 	CURLM *multi;
+	struct upstream *native;    /* the native leg, or NULL: libcurl */
 	struct loop_timer *curl_timer;
 	struct rpc_slot *slots;
 	int next_id;
@@ -557,6 +560,8 @@ static void rpc_ex_free(struct rpc_ex *ex)
 		curl_multi_remove_handle(p->multi, ex->easy);
 		rpc_easy_put(p, ex->easy);
 	}
+	if (ex->ureq)
+		upstream_cancel(p->native, ex->ureq);
 	if (ex->timer)
 		loop_timer_cancel(p->loop, ex->timer);
 	curl_slist_free_all(ex->hdrs);
@@ -1224,7 +1229,13 @@ static int rpc_ex_assign(struct rpc_ex *ex, json_t *reply)
 	return 0;
 }
 
-static void rpc_ex_upstream_failed(struct rpc_ex *ex, CURLcode rc)
+/*
+ * The upstream leg failed. how is what the client sees in mirror mode:
+ * RPC_ACT_HANG (the upstream went silent: so does the proxy, until the
+ * client gives up), RPC_ACT_CLOSE (it closed without an answer) or
+ * RPC_ACT_RESET (refused, reset, unreachable, cut mid-body, malformed).
+ */
+static void rpc_ex_upstream_failed(struct rpc_ex *ex, enum rpc_action how, const char *why)
 {
 	struct rpc_proxy *p = ex->conn->p;
 	char text[512];
@@ -1232,24 +1243,56 @@ static void rpc_ex_upstream_failed(struct rpc_ex *ex, CURLcode rc)
 	p->stats.upstream_errors++;
 	if (p->cfg.on_down == RPC_DOWN_502) {
 		snprintf(text, sizeof(text), "doorjam: upstream %s (%s) failed: %s\n", p->name,
-			 p->upstream, curl_easy_strerror(rc));
+			 p->upstream, why);
 		ex->action = "upstream-down";
 		rpc_ex_text(ex, 502, text);
 		return;
 	}
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		/* the upstream went silent: so does the proxy, until the client gives up */
-		rpc_ex_drop(ex, RPC_ACT_HANG, "upstream-down");
-		break;
-	case CURLE_GOT_NOTHING:
-		rpc_ex_drop(ex, RPC_ACT_CLOSE, "upstream-down");
-		break;
-	default:
-		/* refused, reset, unreachable, cut mid-body: the client gets a reset */
-		rpc_ex_drop(ex, RPC_ACT_RESET, "upstream-down");
-		break;
+	rpc_ex_drop(ex, how, "upstream-down");
+}
+
+static void rpc_ex_curl_failed(struct rpc_ex *ex, CURLcode rc)
+{
+	enum rpc_action how = RPC_ACT_RESET;
+
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		how = RPC_ACT_HANG;
+	else if (rc == CURLE_GOT_NOTHING)
+		how = RPC_ACT_CLOSE;
+	rpc_ex_upstream_failed(ex, how, curl_easy_strerror(rc));
+}
+
+static void rpc_ex_upstream_reply(struct rpc_ex *ex, int status);
+static void rpc_ex_probe_done(struct rpc_ex *ex);
+
+/* The native leg finished: take its answer's buffers, or mirror its failure. */
+static void rpc_native_done(void *arg, enum upstream_status st, struct httpresp *resp)
+{
+	struct rpc_ex *ex = arg;
+	struct buf tmp;
+
+	ex->ureq = NULL;
+	if (st != UPSTREAM_OK) {
+		enum rpc_action how = RPC_ACT_RESET;
+
+		if (st == UPSTREAM_ETIMEOUT)
+			how = RPC_ACT_HANG;
+		else if (st == UPSTREAM_EEMPTY)
+			how = RPC_ACT_CLOSE;
+		rpc_ex_upstream_failed(ex, how, upstream_strerror(st));
+		return;
 	}
+	tmp = ex->up_head;
+	ex->up_head = resp->headers;
+	resp->headers = tmp;
+	tmp = ex->up_data;
+	ex->up_data = resp->body;
+	resp->body = tmp;
+	if (ex->probe == RPC_PROBE_PENDING) {
+		rpc_ex_probe_done(ex);
+		return;
+	}
+	rpc_ex_upstream_reply(ex, resp->status);
 }
 
 /*
@@ -1290,21 +1333,28 @@ static void rpc_ex_probe_done(struct rpc_ex *ex)
 static void rpc_ex_upstream_done(struct rpc_ex *ex, CURLcode rc)
 {
 	long status = 0;
-	json_error_t jerr;
-	json_t *reply = NULL;
-	char *text;
 
 	curl_easy_getinfo(ex->easy, CURLINFO_RESPONSE_CODE, &status);
 	rpc_easy_put(ex->conn->p, ex->easy);
 	ex->easy = NULL;
 	if (rc != CURLE_OK || status < 100 || status > 999) {
-		rpc_ex_upstream_failed(ex, rc != CURLE_OK ? rc : CURLE_WEIRD_SERVER_REPLY);
+		rpc_ex_curl_failed(ex, rc != CURLE_OK ? rc : CURLE_WEIRD_SERVER_REPLY);
 		return;
 	}
 	if (ex->probe == RPC_PROBE_PENDING) {
 		rpc_ex_probe_done(ex);
 		return;
 	}
+	rpc_ex_upstream_reply(ex, (int)status);
+}
+
+/* The upstream answered with status, ex->up_head and ex->up_data: build the client's answer. */
+static void rpc_ex_upstream_reply(struct rpc_ex *ex, int status)
+{
+	json_error_t jerr;
+	json_t *reply = NULL;
+	char *text;
+
 	if (!ex->synth && !ex->edit && !ex->track) {
 		rpc_ex_answer(ex, (int)status, ex->up_head.data, ex->up_data.data,
 			      ex->up_data.len);
@@ -1495,6 +1545,32 @@ static int rpc_skip_request_header(const char *name)
 	return 0;
 }
 
+/* Send the prepared body through the native leg, with the client's end-to-end headers. */
+static int rpc_ex_forward_native(struct rpc_ex *ex)
+{
+	struct rpc_proxy *p = ex->conn->p;
+	const struct http_request *rq = &ex->req;
+	struct buf hdrs;
+	struct err err;
+	size_t i;
+	int rc = 0;
+
+	buf_init(&hdrs, RPC_UP_HEAD_MAX);
+	for (i = 0; i < rq->nheaders && !rc; i++) {
+		if (rpc_skip_request_header(rq->headers[i].name))
+			continue;
+		rc = buf_printf(&hdrs, "%s: %s\r\n", rq->headers[i].name, rq->headers[i].value);
+	}
+	if (!rc)
+		ex->ureq = upstream_send(p->native, rq->method, rq->target, hdrs.data, ex->up_body,
+					 ex->up_len, rpc_native_done, ex, &err);
+	buf_cleanup(&hdrs);
+	if (rc || !ex->ureq)
+		return -ENOMEM;
+	p->stats.forwarded++;
+	return 0;
+}
+
 static int rpc_ex_forward(struct rpc_ex *ex)
 {
 	struct rpc_proxy *p = ex->conn->p;
@@ -1537,6 +1613,8 @@ static int rpc_ex_forward(struct rpc_ex *ex)
 		memcpy(ex->up_body, rq->body, rq->body_len + 1);
 		ex->up_len = rq->body_len;
 	}
+	if (p->native)
+		return rpc_ex_forward_native(ex);
 	n = strlen(p->upstream);
 	if (strcmp(rq->target, "/") == 0) {
 		ex->url = strdup(p->upstream);
@@ -2078,6 +2156,21 @@ struct rpc_proxy *rpc_proxy_new(struct loop *loop, const struct rpc_proxy_config
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	/* keep enough idle upstream connections for a busy client side */
 	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 512L);
+	if (cfg->client == RPC_CLIENT_NATIVE ||
+	    (cfg->client == RPC_CLIENT_AUTO && upstream_url_ok(cfg->upstream))) {
+		struct upstream_config ucfg = {
+			.url = p->upstream,
+			.nsfd = p->nsfd,
+			.max_head = RPC_UP_HEAD_MAX,
+			.max_body = p->cfg.max_response,
+			.timeout_us = p->cfg.upstream_timeout_us,
+			.max_idle = 512,
+		};
+
+		p->native = upstream_new(loop, &ucfg, err);
+		if (!p->native)
+			goto fail;
+	}
 	if (loop_fd_add(loop, p->lfd, LOOP_READ, rpc_accept, p, err))
 		goto fail;
 	return p;
@@ -2099,6 +2192,7 @@ void rpc_proxy_free(struct rpc_proxy *p)
 		return;
 	while (p->conns)
 		rpc_conn_close(p->conns, 0);
+	upstream_free(p->native); /* after the connections: their exchanges cancel requests */
 	if (p->lfd >= 0) {
 		loop_fd_del(p->loop, p->lfd);
 		close(p->lfd);

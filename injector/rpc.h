@@ -3,9 +3,11 @@
  * real upstream.
  *
  * A proxy listens on one address (optionally inside a network namespace) and
- * forwards every request to exactly one configured upstream URL through
- * libcurl's multi interface, driven by doorjam's event loop (socket-action
- * mode: curl's sockets and timers are loop fds and loop timers). It is never
+ * forwards every request to exactly one configured upstream URL, through
+ * doorjam's own HTTP/1.1 client (injector/upstream) for http:// URLs with a
+ * numeric address, or through libcurl's multi interface for https:// and
+ * named hosts; both are driven by doorjam's event loop (curl in socket-action
+ * mode: its sockets and timers are loop fds and loop timers). It is never
  * an open proxy: absolute-form targets and CONNECT are refused, and the
  * upstream is fixed by configuration.
  *
@@ -49,6 +51,13 @@ enum rpc_down_mode {
 	RPC_DOWN_502 = 1,     /* HTTP 502 with a text body naming the upstream and error */
 };
 
+/* Which HTTP client carries the upstream leg. */
+enum rpc_upstream_client {
+	RPC_CLIENT_AUTO = 0,  /* native for http:// URLs with a numeric address, else libcurl */
+	RPC_CLIENT_CURL = 1,  /* libcurl always */
+	RPC_CLIENT_NATIVE = 2,/* native always; other URLs are refused */
+};
+
 struct rpc_proxy_config {
 	const char *name;             /* the proxy's name (faults' "upstream") */
 	const char *listen;           /* "IPv4:port" or "[IPv6]:port"; port 0 picks one */
@@ -58,6 +67,7 @@ struct rpc_proxy_config {
 	                                 NULL-terminated; hosts[0] NULL: any Host.
 	                                 Requests for other hosts get 421. */
 	enum rpc_down_mode on_down;
+	enum rpc_upstream_client client;
 	struct http_limits limits;    /* request caps (413 / 431 beyond them) */
 	size_t max_conns;             /* client connections; more are refused */
 	size_t max_response;          /* upstream body cap, bytes */

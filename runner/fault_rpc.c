@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/jptr.h"
 #include "injector/rpcpreset.h"
+#include "injector/upstream.h"
 #include "runner/scenario.h"
 
 struct fault_rpc_params {
@@ -573,9 +574,11 @@ const char *fault_rpc_upstream(const struct fault *f)
 static const char *const fault_rpc_proxy_keys[] = {
 	"listen", "netns", "upstream", "hosts", "on_upstream_down", "max_header", "max_body",
 	"max_conns", "max_response", "idle_timeout", "request_timeout", "upstream_timeout",
-	NULL,
+	"upstream_client", NULL,
 };
 static const char *const fault_rpc_down_modes[] = { "mirror", "502", NULL };
+/* in the order of enum rpc_upstream_client */
+static const char *const fault_rpc_clients[] = { "auto", "curl", "native", NULL };
 
 /* Fill (or, with cfg NULL, only check) one proxy entry. */
 static int fault_rpc_entry(struct check *c, json_t *e, const char *p, const char *name,
@@ -585,7 +588,7 @@ static int fault_rpc_entry(struct check *c, json_t *e, const char *p, const char
 	json_t *hosts = NULL;
 	char q[CHECK_PTR_MAX];
 	uint64_t u;
-	int mode = 0, bad = 0, rc;
+	int mode = 0, client = 0, bad = 0, rc;
 
 	if (check_keys(c, e, p, fault_rpc_proxy_keys))
 		bad = 1;
@@ -615,6 +618,14 @@ static int fault_rpc_entry(struct check *c, json_t *e, const char *p, const char
 		bad = 1;
 	if (check_enum(c, e, p, "on_upstream_down", 0, fault_rpc_down_modes, &mode) < 0)
 		bad = 1;
+	if (check_enum(c, e, p, "upstream_client", 0, fault_rpc_clients, &client) < 0) {
+		bad = 1;
+	} else if (client == RPC_CLIENT_NATIVE && up && !upstream_url_ok(up)) {
+		check_error(c, check_ptr(q, p, "upstream_client"), 0,
+			    "\"native\" needs an http:// upstream with a numeric address "
+			    "(\"http://10.77.5.10:8545\"); \"%s\" is not one", up);
+		bad = 1;
+	}
 	if (cfg) {
 		rpc_proxy_config_default(cfg);
 		cfg->name = name;
@@ -622,6 +633,7 @@ static int fault_rpc_entry(struct check *c, json_t *e, const char *p, const char
 		cfg->upstream = up;
 		cfg->netns = ns;
 		cfg->on_down = mode == 1 ? RPC_DOWN_502 : RPC_DOWN_MIRROR;
+		cfg->client = (enum rpc_upstream_client)client;
 	}
 	if ((rc = check_strings(c, e, p, "hosts", 0, &hosts)) < 0) {
 		bad = 1;

@@ -43,6 +43,8 @@ enum node_mode {
 	NODE_RESET,       /* read the request, answer with a TCP RST */
 	NODE_SILENT,      /* read the request, never answer */
 	NODE_EMPTY,       /* read the request, close without a byte */
+	NODE_HANGUP,      /* Content-Length framing, then close as if the idle timer fired */
+	NODE_GARBAGE,     /* not HTTP at all */
 };
 
 #define NODE_CONNS 64
@@ -59,6 +61,7 @@ struct node {
 	atomic_int requests;
 	pthread_mutex_t mu;
 	char last_body[4096];   /* the last request body received */
+	char last_head[4096];   /* and its head */
 };
 
 struct node_conn {
@@ -164,6 +167,7 @@ static void *node_conn_main(void *arg)
 		atomic_fetch_add(&n->requests, 1);
 		pthread_mutex_lock(&n->mu);
 		snprintf(n->last_body, sizeof(n->last_body), "%.*s", (int)blen, buf + hlen);
+		snprintf(n->last_head, sizeof(n->last_head), "%.4000s", buf);
 		pthread_mutex_unlock(&n->mu);
 		doc = json_loadb(buf + hlen, blen, 0, NULL);
 		memmove(buf, buf + hlen + blen, have - hlen - blen);
@@ -198,12 +202,18 @@ static void *node_conn_main(void *arg)
 				;
 			goto out;
 		}
-		if (mode == NODE_LENGTH) {
+		if (mode == NODE_GARBAGE) {
+			node_send(fd, "<html>hello</html>\r\n\r\n", 22);
+			free(text);
+			goto out;
+		}
+		if (mode == NODE_LENGTH || mode == NODE_HANGUP) {
 			snprintf(head, sizeof(head),
 				 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 				 "X-Node: scripted\r\nContent-Length: %zu\r\n\r\n",
 				 strlen(text));
-			if (node_send(fd, head, strlen(head)) || node_send(fd, text, strlen(text))) {
+			if (node_send(fd, head, strlen(head)) || node_send(fd, text, strlen(text)) ||
+			    mode == NODE_HANGUP) {
 				free(text);
 				goto out;
 			}
@@ -362,7 +372,9 @@ struct fx {
 	char upstream[64];
 };
 
-static struct fx *fx_new(unsigned long long head, const char *upstream, uint64_t up_timeout_us)
+static struct fx *fx_new_client(unsigned long long head, const char *upstream,
+				uint64_t up_timeout_us, enum rpc_upstream_client client,
+				enum rpc_down_mode down)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct rpc_proxy_config cfg;
@@ -382,11 +394,18 @@ static struct fx *fx_new(unsigned long long head, const char *upstream, uint64_t
 	cfg.upstream = f->upstream;
 	if (up_timeout_us)
 		cfg.upstream_timeout_us = up_timeout_us;
+	cfg.client = client;
+	cfg.on_down = down;
 	f->p = rpc_proxy_new(f->l, &cfg, &e);
 	if (!f->p)
 		fail_msg("rpc_proxy_new: %s", e.msg);
 	rpc_rule_init(&f->rule);
 	return f;
+}
+
+static struct fx *fx_new(unsigned long long head, const char *upstream, uint64_t up_timeout_us)
+{
+	return fx_new_client(head, upstream, up_timeout_us, RPC_CLIENT_AUTO, RPC_DOWN_MIRROR);
 }
 
 static void fx_free(struct fx *f)
@@ -568,6 +587,163 @@ static void test_lag_latest_block(void **state)
 	fx_free(f);
 }
 
+static const enum rpc_upstream_client clients[] = { RPC_CLIENT_NATIVE, RPC_CLIENT_CURL };
+static const char *const client_names[] = { "native", "curl" };
+
+/* Every framing the upstream may use reaches the client as the same answer. */
+static void test_upstream_framings(void **state)
+{
+	static const int modes[] = { NODE_LENGTH, NODE_CHUNKED, NODE_CLOSE };
+	size_t k, m;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		for (m = 0; m < 3; m++) {
+			struct fx *f = fx_new_client(0x1234, NULL, 0, clients[k], RPC_DOWN_MIRROR);
+			char *a;
+			int i;
+
+			atomic_store(&f->n->mode, modes[m]);
+			for (i = 0; i < 3; i++) {
+				if (fx_send(f, BLOCKNUM, &a, 3000) != CLIENT_ANSWERED)
+					fail_msg("%s, mode %d: no answer", client_names[k], modes[m]);
+				if (!strstr(a, "HTTP/1.1 200 OK\r\n") || !strstr(a, "X-Node: scripted\r\n") ||
+				    !strstr(a, "Content-Length: 42\r\n") || strstr(a, "chunked") ||
+				    !strstr(a, "\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"0x1234\"}"))
+					fail_msg("%s, mode %d: answer %s", client_names[k], modes[m], a);
+			}
+			fx_free(f);
+		}
+	}
+}
+
+/* Connections are kept alive and reused; one closed by the server is replaced. */
+static void test_upstream_keepalive(void **state)
+{
+	struct fx *f = fx_new_client(1, NULL, 0, RPC_CLIENT_NATIVE, RPC_DOWN_MIRROR);
+	char *a;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(fx_send(f, BLOCKNUM, &a, 3000), CLIENT_ANSWERED);
+	assert_int_equal(atomic_load(&f->n->nconns), 1);
+	/* the server now closes after every answer, without saying so */
+	atomic_store(&f->n->mode, NODE_HANGUP);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(fx_send(f, BLOCKNUM, &a, 3000), CLIENT_ANSWERED);
+		assert_non_null(strstr(a, "\"result\":\"0x1\""));
+	}
+	assert_int_equal(atomic_load(&f->n->requests), 10);
+	fx_free(f);
+}
+
+/* A port nobody listens on. */
+static int dead_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(fd, (struct sockaddr *)&a, &al);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Outages are mirrored the same way by both clients: reset, close, silence. */
+static void test_upstream_failures_mirrored(void **state)
+{
+	static const struct {
+		int mode;
+		enum client_end end;
+	} v[] = {
+		{ NODE_RESET, CLIENT_RESET },
+		{ NODE_EMPTY, CLIENT_EMPTY },
+		{ NODE_SILENT, CLIENT_TIMEOUT },
+		{ NODE_GARBAGE, CLIENT_RESET },
+	};
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		char url[64], *a;
+		struct fx *f;
+
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			enum client_end got;
+
+			/* upstream timeout 300 ms, client gives up after 1 s: silence stays silence */
+			f = fx_new_client(1, NULL, 300000, clients[k], RPC_DOWN_MIRROR);
+			atomic_store(&f->n->mode, v[i].mode);
+			got = fx_send(f, BLOCKNUM, &a, 1000);
+			if (got != v[i].end)
+				fail_msg("%s, node mode %d: client saw %d, want %d", client_names[k],
+					 v[i].mode, got, v[i].end);
+			fx_free(f);
+		}
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d", dead_port());
+		f = fx_new_client(1, url, 0, clients[k], RPC_DOWN_MIRROR);
+		assert_int_equal(fx_send(f, BLOCKNUM, &a, 1000), CLIENT_RESET);
+		fx_free(f);
+		/* or, when asked, a 502 that says why */
+		f = fx_new_client(1, url, 0, clients[k], RPC_DOWN_502);
+		assert_int_equal(fx_send(f, BLOCKNUM, &a, 1000), CLIENT_ANSWERED);
+		if (!strstr(a, "HTTP/1.1 502") || !strstr(a, "Couldn't connect to server"))
+			fail_msg("%s: 502 answer %s", client_names[k], a);
+		fx_free(f);
+	}
+}
+
+/* The upstream URL's path is used for "/", and the client's path appended to it. */
+static void test_upstream_path_and_headers(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct fx *f = fx_new_client(1, NULL, 0, clients[k], RPC_DOWN_MIRROR);
+		struct rpc_proxy_config cfg;
+		struct rpc_proxy *p;
+		struct err e;
+		char url[64], req[512];
+		static struct client c;
+		pthread_t t;
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/KEY", f->n->port);
+		rpc_proxy_config_default(&cfg);
+		cfg.name = "path";
+		cfg.listen = "127.0.0.1:0";
+		cfg.upstream = url;
+		cfg.client = clients[k];
+		p = rpc_proxy_new(f->l, &cfg, &e);
+		assert_non_null(p);
+		snprintf(req, sizeof(req),
+			 "POST /extra?q=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+			 "Content-Type: application/json\r\nAccept-Encoding: gzip\r\n"
+			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			 strlen(BLOCKNUM), BLOCKNUM);
+		memset(&c, 0, sizeof(c));
+		c.port = rpc_proxy_port(p);
+		c.request = req;
+		c.timeout_ms = 3000;
+		pthread_create(&t, NULL, client_main, &c);
+		while (!atomic_load(&c.done))
+			loop_once(f->l, 5000);
+		pthread_join(t, NULL);
+		assert_int_equal(c.end, CLIENT_ANSWERED);
+		if (strncmp(f->n->last_head, "POST /v3/KEY/extra?q=1 HTTP/1.1\r\n", 33) != 0 ||
+		    !strcasestr(f->n->last_head, "\r\nAuthorization: Bearer t\r\n") ||
+		    strcasestr(f->n->last_head, "accept-encoding") ||
+		    !strcasestr(f->n->last_head, "\r\nHost: 127.0.0.1:"))
+			fail_msg("%s: upstream saw %s", client_names[k], f->n->last_head);
+		rpc_proxy_free(p);
+		fx_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +751,10 @@ int main(void)
 		cmocka_unit_test(test_frozen_newest_head),
 		cmocka_unit_test(test_frozen_first_after),
 		cmocka_unit_test(test_lag_latest_block),
+		cmocka_unit_test(test_upstream_framings),
+		cmocka_unit_test(test_upstream_keepalive),
+		cmocka_unit_test(test_upstream_failures_mirrored),
+		cmocka_unit_test(test_upstream_path_and_headers),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
