@@ -38,7 +38,7 @@
 #include "common/buf.h"
 #include "common/loop.h"
 #include "common/netns.h"
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 
 #define DNS_UDP_BATCH      64      /* datagrams read per readiness event */
 #define DNS_ACCEPT_BATCH   64

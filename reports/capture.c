@@ -23,7 +23,7 @@
 
 #include "common/loop.h"
 #include "common/netns.h"
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 #include "reports/result.h"
 
 #define DISPATCH_BATCH   512   /* packets per pcap_dispatch */

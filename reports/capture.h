@@ -18,7 +18,7 @@
  * raw IP; IPv4, IPv6 with extension headers, TCP, UDP, ICMP, ICMPv6), never
  * past a packet's captured length, and fails closed: a packet whose headers
  * do not add up is counted as undecoded and in no evidence. DNS payloads go
- * through injector/dnsmsg's parser. docs/report-format.md states the rules
+ * through common/dnsmsg's parser. docs/report-format.md states the rules
  * for users.
  *
  * Each point has a role that says which counters it feeds, so that a packet

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 #include "runner/fault.h"
 #include "runner/scenario.h"
 

@@ -14,7 +14,7 @@
 
 #include "common/loop.h"
 #include "common/netns.h"
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 
 #define RESOLVE_TRY_US 2000000
 #define RESOLVE_TRIES 2

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for injector/dnsmsg: the parser must refuse or accept
+ * libFuzzer target for common/dnsmsg: the parser must refuse or accept
  * any input without reading out of bounds, and whatever it accepts as a
  * query must turn into a response that parses again.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,7 +30,7 @@
 #include <jansson.h>
 #include <pcap/pcap.h>
 
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 #include "reports/capture.h"
 #include "reports/report_html.h"
 #include "reports/report_json.h"

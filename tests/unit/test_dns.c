@@ -25,7 +25,7 @@
 
 #include "common/loop.h"
 #include "injector/dns.h"
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 #include "runner/check.h"
 #include "runner/fault.h"
 #include "runner/fault_dns.h"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for injector/dnsmsg: parser vectors (valid, and each malformed
+ * Unit tests for common/dnsmsg: parser vectors (valid, and each malformed
  * case the parser must refuse), names and patterns, response building.
  */
 #include <errno.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 
 /* A query for "www.Example.com" A, RD set, no EDNS. */
 static const uint8_t q_plain[] = {

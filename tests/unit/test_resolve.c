@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 #include "runner/resolve.h"
 
 static int answer(const char *name, uint16_t id, const struct dnsmsg_answer *a, uint8_t *out,

@@ -5,7 +5,7 @@
  * message length; offsets are size_t and never wrap because each check is
  * written as "need <= len - off" after off <= len is known.
  */
-#include "injector/dnsmsg.h"
+#include "common/dnsmsg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
