@@ -189,6 +189,20 @@ awk -v b="$bps" 'BEGIN{exit !(b >= 800000 && b <= 1200000)}' || fail "ingress ba
 stop_fault; same "ingress bandwidth"
 ok "ingress bandwidth 1mbit: measured $bps bit/s"
 
+# ---- two ingress faults on one device share one ifb and one redirect ----
+start_stack $S '{"kind":"net.loss","loss":1,"direction":"ingress","prefixes":["10.77.1.0/24"]}' \
+  '{"kind":"net.bandwidth","rate":"1mbit","direction":"ingress","prefixes":["10.77.1.0/24"],"device":"vs"}' ||
+  fail "apply two ingress faults"
+[ "$(ip -n $S -o link show type ifb | wc -l)" = 1 ] || fail "two ingress faults: want one ifb: $(ip -n $S -o link show type ifb)"
+tc -n $S class show dev djifb0 | grep -q "rate 1Mbit" || fail "two ingress faults: no 1Mbit class on djifb0"
+l=$(loss_of $C 10.77.2.2 100); [ "$l" = 100 ] || fail "two ingress faults: lost $l%, want 100%"
+revert_one first 1
+l=$(loss_of $C 10.77.2.2 100); [ "$l" = 0 ] || fail "ingress loss reverted: still lost $l%"
+tc -n $S filter show dev vs ingress | grep -q "Egress Redirect to device djifb0" || fail "the redirect went with the first fault"
+tc -n $S class show dev djifb0 | grep -q "rate 1Mbit" || fail "the ingress bandwidth went with the loss"
+stop_fault; same "two ingress faults"
+ok "two ingress faults share djifb0 and one redirect; the loss reverts alone (0% lost after), the limit stays; the last takes the ifb"
+
 # ---- netem kinds on a kernel without sch_netem ----
 if "$NF" probe | grep -q "^qdisc netem no"; then
   for f in '{"kind":"net.delay","delay":"100ms"}' '{"kind":"net.duplicate","duplicate":"10%"}' \
