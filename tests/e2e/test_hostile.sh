@@ -15,6 +15,9 @@ cd "$ROOT"
 DJ=./doorjam
 [ -x "$B/doorjam" ] && DJ=$B/doorjam
 [ -x "$DJ" ] || { echo "test_hostile: no doorjam binary (run make)"; exit 1; }
+# a private copy: a rebuild of the shared binary while the test runs must not
+# turn into an exec failure here
+cp "$DJ" "$TMP/doorjam" && DJ=$TMP/doorjam
 export DOORJAM_JOURNAL_DIR=$TMP/journal
 mkdir -p "$DOORJAM_JOURNAL_DIR"
 

@@ -19,6 +19,9 @@ cd "$ROOT"
 DJ=./doorjam
 [ -x "$B/doorjam" ] && DJ=$B/doorjam
 KILLS=${KILLS:-10}
+# a private copy: a rebuild of the shared binary while the test runs must not
+# turn into an exec failure here
+cp "$DJ" "$TMP/doorjam" && DJ=$TMP/doorjam
 SC=tests/e2e/data/kill-us-east-1.json
 if [ "$(id -u)" -ne 0 ]; then
   echo "test_kill: needs root (the lab is built from network namespaces)"
@@ -117,6 +120,8 @@ for k in $(seq 1 "$KILLS"); do
     fi
   else
     phase="after the end"
+    grep -q '"type":"end"' "$TMP/k.events" 2>/dev/null ||
+      { echo "  run $k ended on its own before ${at} ms without an end event:"; tail -n 5 "$TMP/k.out" | sed 's/^/    /'; }
   fi
   { wait "$pid"; } 2>/dev/null
   where[$phase]=$(( ${where[$phase]:-0} + 1 ))
