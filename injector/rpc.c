@@ -8,7 +8,12 @@
  * matched against the active rules (struct rpc_slot, one per added rule, with
  * the rule's run-time state: counters, token bucket, frozen head, random
  * state), and the exchange either answers by itself, or forwards the calls
- * that need real answers through a curl easy handle and edits the reply.
+ * that need real answers upstream and edits the reply.
+ *
+ * The upstream leg is injector/upstream (doorjam's own HTTP/1.1 client) for
+ * http:// upstreams with a numeric address, or libcurl for the rest; both
+ * end in rpc_ex_upstream_reply with the status, headers and body, or in
+ * rpc_ex_upstream_failed with what the client should see.
  *
  * curl runs in socket-action mode: its socket callback turns into loop fd
  * watches and its timer callback into one loop timer, so the proxy never

@@ -197,7 +197,10 @@ struct upstream *upstream_new(struct loop *loop, const struct upstream_config *c
 	u->cfg = *cfg;
 	u->url = strdup(cfg->url);
 	u->authority = strdup(auth);
-	u->path = strdup(*path ? path : "/");
+	if (*path == '/')
+		u->path = strdup(path);
+	else if (asprintf(&u->path, "/%s", path) < 0) /* "" or "?query" */
+		u->path = NULL;
 	if (!u->url || !u->authority || !u->path) {
 		err_set(err, -ENOMEM, "out of memory");
 		upstream_free(u);

@@ -89,7 +89,9 @@ http {
 EOF2
 cat > "$T/dj.json" <<EOF2
 {"log": false, "rpc": {"bench": {"listen": "127.0.0.1:0", "upstream": "http://127.0.0.1:$UP",
-                   "max_conns": 20000}}}
+                   "max_conns": 20000},
+                  "benchcurl": {"listen": "127.0.0.1:0", "upstream": "http://127.0.0.1:$UP",
+                   "max_conns": 20000, "upstream_client": "curl"}}}
 EOF2
 cat > "$T/post.lua" <<EOF2
 wrk.method = "POST"
@@ -107,7 +109,8 @@ DJPID=$!
 pids+=($DJPID)
 for _ in $(seq 50); do grep -q '^ready' "$T/dj.out" 2>/dev/null && break; sleep 0.1; done
 grep -q '^ready' "$T/dj.out" || { echo "the proxy did not start"; exit 1; }
-DJ=$(awk '$1 == "listening" {print $3}' "$T/dj.out")
+DJ=$(awk '$1 == "listening" && $2 == "bench" {print $3}' "$T/dj.out")
+DJC=$(awk '$1 == "listening" && $2 == "benchcurl" {print $3}' "$T/dj.out")
 sleep 0.5
 
 # wrk's --latency table: requests/s, p50 and p99 in microseconds.
@@ -122,11 +125,15 @@ wrk_run() { # conns secs url -> "rps p50 p99"
   echo "$(awk '/^Requests\/sec/ {print $2}' <<<"$out") $(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")") $(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-declare -A URL=([direct]="http://127.0.0.1:$UP/" [doorjam]="http://127.0.0.1:$DJ/" [nginx]="http://127.0.0.1:$NG/")
+# doorjam: the proxy's default upstream leg (native for this http:// upstream);
+# dj-curl: the same proxy code with the libcurl leg ("upstream_client": "curl")
+declare -A URL=([direct]="http://127.0.0.1:$UP/" [doorjam]="http://127.0.0.1:$DJ/"
+                [dj-curl]="http://127.0.0.1:$DJC/" [nginx]="http://127.0.0.1:$NG/")
+PATHS="direct doorjam dj-curl nginx"
 ROUNDS=${ROUNDS:-3}
 echo "cpus: $NCPU; latency (c=1): all on cpu $CPU_UP; throughput (c=$CONNS): upstream cpu $CPU_UP, proxy cpu $CPU_PROXY, wrk cpu $CPU_WRK"
 echo "$ROUNDS rounds of ${SECS}s per path, interleaved; medians"
-for p in direct doorjam nginx; do wrk_run "$CONNS" 2 "${URL[$p]}" > /dev/null; done   # warm up
+for p in $PATHS; do wrk_run "$CONNS" 2 "${URL[$p]}" > /dev/null; done   # warm up
 # Move both proxies (nginx's worker included) to another CPU set.
 pin_proxies() {
   taskset -a -p -c "$1" "$DJPID" > /dev/null
@@ -137,28 +144,28 @@ for r in $(seq "$ROUNDS"); do
   # latency: everything on one CPU, so the figure is the hop's own cost and not
   # the price of waking another CPU (which a VM makes large and noisy)
   pin_proxies "$CPU_UP"
-  for p in direct doorjam nginx; do
+  for p in $PATHS; do
     wrk_run 1 "$SECS" "${URL[$p]}" >> "$T/lat.$p"
   done
   pin_proxies "$CPU_PROXY"
-  for p in direct doorjam nginx; do
+  for p in $PATHS; do
     wrk_run "$CONNS" "$SECS" "${URL[$p]}" >> "$T/thr.$p"
   done
 done
 declare -A RPS P50 P99
-for p in direct doorjam nginx; do
+for p in $PATHS; do
   P50[$p]=$(awk '{print $2}' "$T/lat.$p" | median)
   P99[$p]=$(awk '{print $3}' "$T/lat.$p" | median)
   RPS[$p]=$(awk '{print $1}' "$T/thr.$p" | median)
 done
 printf '%-8s %14s %16s %16s\n' path "req/s (c=$CONNS)" "p50 us (c=1)" "p99 us (c=1)"
-for p in direct doorjam nginx; do printf '%-8s %14s %16s %16s\n' $p "${RPS[$p]}" "${P50[$p]}" "${P99[$p]}"; done
-awk -v dp="${P50[direct]}" -v jp="${P50[doorjam]}" -v np="${P50[nginx]}" \
-    -v d9="${P99[direct]}" -v j9="${P99[doorjam]}" -v n9="${P99[nginx]}" \
-    -v dr="${RPS[direct]}" -v jr="${RPS[doorjam]}" -v nr="${RPS[nginx]}" 'BEGIN {
-  printf "added p50 (c=1): doorjam %.0f us, nginx %.0f us\n", jp - dp, np - dp;
-  printf "added p99 (c=1): doorjam %.0f us, nginx %.0f us\n", j9 - d9, n9 - d9;
-  printf "throughput: doorjam/nginx %.2f, doorjam/direct %.2f, nginx/direct %.2f\n", jr / nr, jr / dr, nr / dr }'
+for p in $PATHS; do printf '%-8s %14s %16s %16s\n' $p "${RPS[$p]}" "${P50[$p]}" "${P99[$p]}"; done
+awk -v dp="${P50[direct]}" -v jp="${P50[doorjam]}" -v cp="${P50[dj-curl]}" -v np="${P50[nginx]}" \
+    -v d9="${P99[direct]}" -v j9="${P99[doorjam]}" -v c9="${P99[dj-curl]}" -v n9="${P99[nginx]}" \
+    -v dr="${RPS[direct]}" -v jr="${RPS[doorjam]}" -v cr="${RPS[dj-curl]}" -v nr="${RPS[nginx]}" 'BEGIN {
+  printf "added p50 (c=1): doorjam %.0f us, dj-curl %.0f us, nginx %.0f us\n", jp - dp, cp - dp, np - dp;
+  printf "added p99 (c=1): doorjam %.0f us, dj-curl %.0f us, nginx %.0f us\n", j9 - d9, c9 - d9, n9 - d9;
+  printf "throughput: doorjam/nginx %.2f, dj-curl/nginx %.2f, doorjam/direct %.2f, nginx/direct %.2f\n", jr / nr, cr / nr, jr / dr, nr / dr }'
 
 # Memory with idle connections: open them, then read the proxy's RSS.
 IDLE=${IDLE:-10000}

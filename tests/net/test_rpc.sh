@@ -83,6 +83,10 @@ cat > "$T/proxy.json" <<EOF
     "receipt":  {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "nth":      {"listen": "127.0.0.1:0", "upstream": "$UP"},
     "down":     {"listen": "127.0.0.1:0", "upstream": "http://127.0.0.1:$DEAD"},
+    "passcurl": {"listen": "127.0.0.1:0", "upstream": "$UP", "upstream_client": "curl"},
+    "stalecurl": {"listen": "127.0.0.1:0", "upstream": "$UP", "upstream_client": "curl"},
+    "downcurl": {"listen": "127.0.0.1:0", "upstream": "http://127.0.0.1:$DEAD",
+                 "upstream_client": "curl"},
     "down502":  {"listen": "127.0.0.1:0", "upstream": "http://127.0.0.1:$DEAD",
                  "on_upstream_down": "502"}
   },
@@ -93,6 +97,7 @@ cat > "$T/proxy.json" <<EOF
     {"kind": "rpc.stale_head", "upstream": "lag", "lag": 3},
     {"kind": "rpc.stale_head", "upstream": "stblock"},
     {"kind": "rpc.stale_head", "upstream": "lagblock", "lag": 2},
+    {"kind": "rpc.stale_head", "upstream": "stalecurl", "lag": 2},
     {"kind": "rpc.error", "upstream": "batch", "batch_index": 1, "preset": "header-not-found"},
     {"kind": "rpc.batch_null_id", "upstream": "batchy", "method": "eth_gasPrice"},
     {"kind": "rpc.batch_drop", "upstream": "batchy", "method": "eth_chainId"},
@@ -130,6 +135,12 @@ direct=$(curl -s -D "$T/h1" "$UP" -H 'content-type: application/json' -d "$(req 
 proxied=$(curl -s -D "$T/h2" "$(url pass)" -H 'content-type: application/json' -d "$(req 1 eth_chainId)")
 check "pass-through body identical ($proxied)" [ "$direct" = "$proxied" ]
 check "pass-through keeps upstream headers" grep -qi '^access-control-allow-origin: \*' "$T/h2"
+# the libcurl leg ("upstream_client": "curl") answers the same
+proxied=$(curl -s -D "$T/h3" "$(url passcurl)" -H 'content-type: application/json' -d "$(req 1 eth_chainId)")
+check "libcurl leg: pass-through body identical ($proxied)" [ "$direct" = "$proxied" ]
+check "libcurl leg: keeps upstream headers" grep -qi '^access-control-allow-origin: \*' "$T/h3"
+bal=$("$CAST" balance "$ADDR" --rpc-url "$(url passcurl)" 2>&1)
+check "libcurl leg: cast balance real ($bal)" [ "$bal" = 10000000000000000000000 ]
 
 # --- override: cast balance prints 0, block number passes ---
 bal=$("$CAST" balance "$ADDR" --rpc-url "$(url override)" 2>&1)
@@ -168,6 +179,10 @@ g3=$("$CAST" block latest -f number --rpc-url "$(url lagblock)")
 g4=$("$CAST" block latest -f number --rpc-url "$UP")
 check "stale_head lag 2 on cast block latest keeps moving ($g2 -> $g3, chain at $g4)" \
   [ "$g3" -ge $((g2 + 2)) -a $((g4 - g3)) -ge 2 -a $((g4 - g3)) -le 3 ]
+c1=$("$CAST" block latest -f number --rpc-url "$(url stalecurl)")
+c2=$("$CAST" block latest -f number --rpc-url "$UP")
+check "libcurl leg: stale_head lag 2 on cast block latest ($c1 vs $c2)" \
+  [ $((c2 - c1)) -ge 2 -a $((c2 - c1)) -le 3 ]
 l1=$("$CAST" block-number --rpc-url "$(url lag)")
 l2=$("$CAST" block-number --rpc-url "$UP")
 check "stale_head lag 3 ($l1 vs $l2)" [ $((l2 - l1)) -ge 3 -a $((l2 - l1)) -le 4 ]
@@ -282,6 +297,9 @@ check "client vanishing mid-body leaves the proxy serving ($code)" [ "$code" = 2
 curl -s -m 5 "$(url down)" -d "$(req 1 eth_chainId)" -H 'content-type: application/json' >/dev/null
 rc=$?
 check "upstream down mirrored as a reset (curl exit $rc)" [ $rc = 56 ]
+curl -s -m 5 "$(url downcurl)" -d "$(req 1 eth_chainId)" -H 'content-type: application/json' >/dev/null
+rc=$?
+check "libcurl leg: upstream down mirrored as a reset (curl exit $rc)" [ $rc = 56 ]
 code=$(curl -s -o "$T/d502" -w '%{http_code}' "$(url down502)" -d "$(req 1 eth_chainId)" -H 'content-type: application/json')
 check "upstream down answered 502 when configured ($code: $(head -c 80 "$T/d502"))" \
   [ "$code" = 502 ] && grep -q "upstream down502" "$T/d502"

@@ -16,6 +16,7 @@
 
 #include "injector/rpc.h"
 #include "injector/rpcpreset.h"
+#include "injector/upstream.h"
 #include "runner/check.h"
 #include "runner/fault.h"
 #include "runner/fault_rpc.h"
@@ -489,6 +490,59 @@ static void test_config(void **state)
 	json_decref(b);
 }
 
+/* "upstream_client": which URLs the native client takes, and how the choice is checked. */
+static void test_upstream_client(void **state)
+{
+	static const struct {
+		const char *url;
+		int ok;
+	} urls[] = {
+		{ "http://127.0.0.1:8545", 1 },     { "http://10.77.5.10:8545/", 1 },
+		{ "http://127.0.0.1", 1 },          { "http://[::1]:8545/v3/KEY", 1 },
+		{ "http://127.0.0.1:8545?x=1", 1 }, { "https://127.0.0.1:8545", 0 },
+		{ "http://localhost:8545", 0 },     { "http://node.example/", 0 },
+		{ "http://u:p@127.0.0.1:1/", 0 },   { "http://127.0.0.1:0", 0 },
+		{ "http://127.0.0.1:65536", 0 },    { "http://127.0.0.1:", 0 },
+		{ "http://[::1/", 0 },              { "http://[::1]x/", 0 },
+		{ "http://", 0 },                   { "http://1.2.3.4:80#f", 0 },
+	};
+	const char *good = "{\"a\":{\"listen\":\"127.0.0.1:0\",\"upstream\":\"http://127.0.0.1:1\","
+			   "\"upstream_client\":\"native\"},"
+			   "\"b\":{\"listen\":\"127.0.0.1:0\",\"upstream\":\"https://x.example/\","
+			   "\"upstream_client\":\"curl\"}}";
+	const char *bad = "{\"a\":{\"listen\":\"127.0.0.1:0\",\"upstream\":\"https://x.example/\","
+			  "\"upstream_client\":\"native\"},"
+			  "\"b\":{\"listen\":\"127.0.0.1:0\",\"upstream\":\"http://127.0.0.1:1\","
+			  "\"upstream_client\":\"wget\"}}";
+	struct rpc_proxy_config cfg;
+	struct diags d;
+	struct check c;
+	struct err e;
+	json_t *g = J(good), *b = J(bad);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		if (upstream_url_ok(urls[i].url) != urls[i].ok)
+			fail_msg("upstream_url_ok(%s) != %d", urls[i].url, urls[i].ok);
+	diags_init(&d);
+	check_init(&c, "lab.json", good, strlen(good), &d);
+	assert_int_equal(fault_rpc_config_check(&c, g, "/rpc"), 0);
+	assert_int_equal(fault_rpc_config(json_object_get(g, "a"), "a", &cfg, &e), 0);
+	assert_int_equal(cfg.client, RPC_CLIENT_NATIVE);
+	assert_int_equal(fault_rpc_config(json_object_get(g, "b"), "b", &cfg, &e), 0);
+	assert_int_equal(cfg.client, RPC_CLIENT_CURL);
+	check_init(&c, "lab.json", bad, strlen(bad), &d);
+	assert_int_equal(fault_rpc_config_check(&c, b, "/rpc"), -1);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].ptr, "/rpc/a/upstream_client");
+	assert_non_null(strstr(d.v[0].msg, "numeric address"));
+	assert_string_equal(d.v[1].ptr, "/rpc/b/upstream_client");
+	diags_cleanup(&d);
+	json_decref(g);
+	json_decref(b);
+}
+
 static void test_kinds_registered(void **state)
 {
 	static const char *const kinds[] = {
@@ -525,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_fault_validate_ok),
 		cmocka_unit_test(test_fault_validate_bad),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_upstream_client),
 		cmocka_unit_test(test_kinds_registered),
 	};
 

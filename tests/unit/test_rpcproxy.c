@@ -700,11 +700,20 @@ static void test_upstream_failures_mirrored(void **state)
 /* The upstream URL's path is used for "/", and the client's path appended to it. */
 static void test_upstream_path_and_headers(void **state)
 {
-	size_t k;
+	static const struct {
+		const char *path, *target, *line;
+	} v[] = {
+		{ "/v3/KEY", "/extra?q=1", "POST /v3/KEY/extra?q=1 HTTP/1.1\r\n" },
+		{ "/v3/KEY/", "/", "POST /v3/KEY/ HTTP/1.1\r\n" },
+		{ "", "/", "POST / HTTP/1.1\r\n" },
+		{ "?k=1", "/", "POST /?k=1 HTTP/1.1\r\n" },
+	};
+	size_t k, i;
 
 	(void)state;
-	for (k = 0; k < 2; k++) {
-		struct fx *f = fx_new_client(1, NULL, 0, clients[k], RPC_DOWN_MIRROR);
+	for (k = 0; k < 2 * 4; k++) {
+		i = k / 2;
+		struct fx *f = fx_new_client(1, NULL, 0, clients[k % 2], RPC_DOWN_MIRROR);
 		struct rpc_proxy_config cfg;
 		struct rpc_proxy *p;
 		struct err e;
@@ -712,19 +721,19 @@ static void test_upstream_path_and_headers(void **state)
 		static struct client c;
 		pthread_t t;
 
-		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/KEY", f->n->port);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", f->n->port, v[i].path);
 		rpc_proxy_config_default(&cfg);
 		cfg.name = "path";
 		cfg.listen = "127.0.0.1:0";
 		cfg.upstream = url;
-		cfg.client = clients[k];
+		cfg.client = clients[k % 2];
 		p = rpc_proxy_new(f->l, &cfg, &e);
 		assert_non_null(p);
 		snprintf(req, sizeof(req),
-			 "POST /extra?q=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+			 "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
 			 "Content-Type: application/json\r\nAccept-Encoding: gzip\r\n"
 			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
-			 strlen(BLOCKNUM), BLOCKNUM);
+			 v[i].target, strlen(BLOCKNUM), BLOCKNUM);
 		memset(&c, 0, sizeof(c));
 		c.port = rpc_proxy_port(p);
 		c.request = req;
@@ -734,11 +743,12 @@ static void test_upstream_path_and_headers(void **state)
 			loop_once(f->l, 5000);
 		pthread_join(t, NULL);
 		assert_int_equal(c.end, CLIENT_ANSWERED);
-		if (strncmp(f->n->last_head, "POST /v3/KEY/extra?q=1 HTTP/1.1\r\n", 33) != 0 ||
+		if (strncmp(f->n->last_head, v[i].line, strlen(v[i].line)) != 0 ||
 		    !strcasestr(f->n->last_head, "\r\nAuthorization: Bearer t\r\n") ||
 		    strcasestr(f->n->last_head, "accept-encoding") ||
 		    !strcasestr(f->n->last_head, "\r\nHost: 127.0.0.1:"))
-			fail_msg("%s: upstream saw %s", client_names[k], f->n->last_head);
+			fail_msg("%s, %s + %s: upstream saw %s", client_names[k % 2], v[i].path,
+				 v[i].target, f->n->last_head);
 		rpc_proxy_free(p);
 		fx_free(f);
 	}
