@@ -12,13 +12,17 @@
 # (must be 0), where the kills landed and the slowest recover. Labs of other
 # live doorjam runs on the machine are left out of the count (they are not
 # leftovers), but the test is best run alone.
-# KILLS=N and SEED=N (for the random moments) may be set.
+# Every TEARDOWN_EVERY-th kill (default 10) is aimed at teardown instead,
+# which is short: a random moment after the run's end event, within the
+# teardown time measured on a whole run. KILLS, SEED (for the random
+# moments) and TEARDOWN_EVERY may be set.
 B=${1:-build/std}
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 DJ=./doorjam
 [ -x "$B/doorjam" ] && DJ=$B/doorjam
 KILLS=${KILLS:-10}
+TEARDOWN_EVERY=${TEARDOWN_EVERY:-10}
 # a private copy: a rebuild of the shared binary while the test runs must not
 # turn into an exec failure here
 cp "$DJ" "$TMP/doorjam" && DJ=$TMP/doorjam
@@ -89,12 +93,20 @@ check "no leftovers before the first run" "$(leftovers)" ""
 # the length of a whole run, lab up to teardown (a run that fails part-way,
 # e.g. while another test loads the machine, is shown and tried again)
 for try in 1 2 3; do
-  t0=$(ms_now)
+  rm -f "$TMP/full.events"
+  t0=$(ms_now) tend=
   "$DJ" run "$SC" --quiet --seed 1 --logs "$TMP/logs" --events "$TMP/full.events" \
-    --report json:"$TMP/full.json" > "$TMP/full.out" 2>&1
+    --report json:"$TMP/full.json" > "$TMP/full.out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do  # when the end event shows, teardown begins
+    [ -z "$tend" ] && grep -q '"type":"end"' "$TMP/full.events" 2>/dev/null && tend=$(ms_now)
+    sleep 0.01
+  done
+  wait "$pid"
   rc=$?
   len=$(( $(ms_now) - t0 ))
-  echo "a whole run takes ${len} ms (exit $rc)"
+  td=$(( $(ms_now) - ${tend:-$(ms_now)} ))
+  echo "a whole run takes ${len} ms, of which ${td} ms after its end event (exit $rc)"
   grep -q '"phase":"recovery"' "$TMP/full.events" && break
   echo "  the run did not reach its recovery phase:"; tail -n 15 "$TMP/full.out" | sed 's/^/    /'
 done
@@ -110,7 +122,19 @@ for k in $(seq 1 "$KILLS"); do
   "$DJ" run "$SC" --quiet --seed "$k" --logs "$TMP/logs" --events "$TMP/k.events" \
     > "$TMP/k.out" 2>&1 &
   pid=$!
-  sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"
+  if [ $((k % TEARDOWN_EVERY)) -eq 0 ]; then
+    # aimed at teardown, which a uniform draw rarely hits: a random moment
+    # of the measured teardown after the end event shows
+    t1=$(ms_now)
+    until grep -q '"type":"end"' "$TMP/k.events" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do
+      sleep 0.01
+    done
+    d=$(( RANDOM % (td + 1) ))
+    sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+    at=$(( $(ms_now) - t1 ))
+  else
+    sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"
+  fi
   if kill -0 "$pid" 2>/dev/null; then
     { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
     last=$(grep -oE '"phase":"[a-z]+"' "$TMP/k.events" 2>/dev/null | tail -1 | cut -d'"' -f4)
