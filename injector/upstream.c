@@ -361,7 +361,8 @@ static void up_conn_done(struct up_conn *c, int reusable)
 
 	c->req = NULL;
 	r->conn = NULL;
-	if (reusable && u->stats.idle < u->cfg.max_idle) {
+	/* an answer that came before the whole request was sent leaves the stream unusable */
+	if (reusable && r->out_off == r->out.len && u->stats.idle < u->cfg.max_idle) {
 		up_list_del(&u->busy, c);
 		c->state = UP_IDLE;
 		c->reused = 1;
