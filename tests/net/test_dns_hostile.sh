@@ -25,6 +25,15 @@ RSS_GROWTH_KB=${RSS_GROWTH_KB:-8192}
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
 command -v dig > /dev/null || { echo "dig is missing (apt-get install dnsutils)"; exit 77; }
 DNSD=$B/helpers/dnsd ABUSE=$B/helpers/dnsabuse
+GARBAGE=2000
+# Under the sanitizers the server under test is the instrumented one, but the
+# attackers need not be: they use the plain build when there is one, and the
+# UDP garbage rate is halved, so that two cores are not spent on the attack.
+case $B in
+  */san)
+    [ -x "${B%/san}/std/helpers/dnsabuse" ] && ABUSE=${B%/san}/std/helpers/dnsabuse
+    GARBAGE=1000 ;;
+esac
 [ -x "$DNSD" ] && [ -x "$ABUSE" ] || { echo "build $DNSD and $ABUSE first (make BUILD=... all)"; exit 1; }
 
 ns=djt-dnsh-$$
@@ -97,7 +106,7 @@ attack bigframe 100
 attack halfclose 50
 attack flood 1000
 attack noread 50
-attack udp-garbage 2000
+attack udp-garbage "$GARBAGE"
 sleep 0.5
 
 declare -A worst=([udp]=0 [tcp]=0) wall=([udp]=0 [tcp]=0) misses=([udp]=0 [tcp]=0) probes=([udp]=0 [tcp]=0)
@@ -133,8 +142,13 @@ for proto in udp tcp; do
     "${misses[$proto]} ${probes[$proto]}" '^0 [1-9]'
 done
 expect "the server survived" "$alive" '^alive$'
-expect "peak RSS ${hwm} kB: VmRSS before ${rss0} kB + at most ${RSS_GROWTH_KB} kB (highest sampled ${rss_max} kB)" \
-  "$(( hwm <= rss0 + RSS_GROWTH_KB ))" '^1$'
+case $B in
+  */san)  # ASan keeps freed memory in quarantine: the bound is checked on the plain build
+    echo "peak RSS ${hwm} kB under ASan (not a bound: the plain build's run checks it)" ;;
+  *)
+    expect "peak RSS ${hwm} kB: VmRSS before ${rss0} kB + at most ${RSS_GROWTH_KB} kB (highest sampled ${rss_max} kB)" \
+      "$(( hwm <= rss0 + RSS_GROWTH_KB ))" '^1$' ;;
+esac
 expect "silent connections were closed (idle, or pushed out by newer ones)" "$(get silent closed)" '^[1-9]'
 expect "trickling connections were closed although bytes kept coming" "$(( $(get trickle closed) >= 100 ))" '^1$'
 expect "65535-byte frames were refused at once (closed more than 10 times each)" \
