@@ -2,13 +2,15 @@
 # Hostile and broken input: `doorjam run FILE` on every tests/data/invalid/
 # file, and on inputs made here (a 100 MB file, a million errors, JSON
 # nested 100,000 deep, symlink loops, a FIFO, a device, a folder, a missing
-# lab file, a lab file with errors, a flows file that is a FIFO). Each must exit 2, print its
-# diagnostics (for the corpus: exactly the reviewed .expect lines, each with
-# file:line:col where the error has a place), and apply nothing: no journal
-# file, no lab namespace, no lock, and the machine's own network state (rules,
-# routes of every table, links, qdiscs, classes and filters of every device)
-# byte for byte as before. Needs no root; as root it also proves that nothing
-# is applied when doorjam could have.
+# lab file, a lab file with errors, a flows file that is a FIFO). Each must
+# exit 2, print its diagnostics (for the corpus: exactly the reviewed .expect
+# lines, each with file:line:col where the error has a place), and apply
+# nothing: no journal file, no lab (lock or namespace) of its own, and the
+# machine's own network state (rules, routes of every table, links, qdiscs,
+# classes and filters of every device) byte for byte as before. Needs no
+# root; as root it also proves that nothing is applied when doorjam could
+# have. Labs that other tests run meanwhile are told apart by the pid in
+# their lock.
 B=${1:-build/std}
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -21,7 +23,7 @@ cp "$DJ" "$TMP/doorjam" && DJ=$TMP/doorjam
 export DOORJAM_JOURNAL_DIR=$TMP/journal
 mkdir -p "$DOORJAM_JOURNAL_DIR"
 
-netstate() {  # the machine's own network state, and what a run might leave
+netstate() {  # the machine's own network state
   {
     ip rule; ip -6 rule; ip route show table all; ip -6 route show table all
     ip -d link show
@@ -30,22 +32,48 @@ netstate() {  # the machine's own network state, and what a run might leave
       tc qdisc show dev "$dev"; tc class show dev "$dev"
       tc filter show dev "$dev"; tc filter show dev "$dev" ingress
     done
-    ip netns list | grep -E '^dj[0-9a-f]{4}-'
-    ls /etc/netns 2>/dev/null | grep -E '^dj'
-    ls /run/doorjam 2>/dev/null
-    ls -A "$DOORJAM_JOURNAL_DIR"
   } 2>&1
+}
+
+# What the doorjam process PID left: its journal (the journal folder is this
+# test's own), and any lab it started. A lab's lock file, made before its
+# first namespace, carries its maker's pid; the lab's namespaces and netns
+# folders carry the id in the lock's name. Other tests on this machine may
+# run labs of their own meanwhile: those are told apart by the pid.
+ours() {
+  local f id
+  ls -A "$DOORJAM_JOURNAL_DIR" | sed 's/^/journal /'
+  for f in /run/doorjam/lab-*.lock; do
+    [ -e "$f" ] || continue
+    [ "$(awk '{print $1; exit}' "$f" 2>/dev/null)" = "$1" ] || continue
+    id=${f##*/lab-}; id=${id%.lock}
+    echo "lock $f"
+    ip netns list 2>/dev/null | grep -oE "^dj$id-[^ ]+" | sed 's/^/namespace /'
+    ls /etc/netns 2>/dev/null | grep -E "^dj$id-" | sed 's/^/etc\/netns /'
+  done
+}
+
+# dj_run FILE...: doorjam run, at most 60 s; sets rc and pid
+dj_run() {
+  local w
+  "$DJ" run --quiet "$@" > "$TMP/out" 2> "$TMP/err" &
+  pid=$!
+  ( sleep 60; kill -KILL "$pid" ) 2>/dev/null &
+  w=$!
+  wait "$pid"
+  rc=$?
+  kill "$w" 2>/dev/null; wait "$w" 2>/dev/null
 }
 
 # run_bad NAME FILE [WANT_FILE]: exit 2, diagnostics, nothing applied.
 # WANT_FILE: the exact diagnostics expected; otherwise every line must be
 # "<file>:<line>:<col>: ..." or "<file>: ..." (a file that cannot be read).
 run_bad() {
-  local name=$1 file=$2 want=${3:-} before after rc bad
+  local name=$1 file=$2 want=${3:-} before after bad left
   before=$(netstate)
-  timeout 60 "$DJ" run --quiet "$file" > "$TMP/out" 2> "$TMP/err"
-  rc=$?
+  dj_run "$file"
   after=$(netstate)
+  left=$(ours "$pid")
   check "$name: exit code" "$rc" 2
   if [ -n "$want" ]; then
     if cmp -s "$want" "$TMP/err"; then check "$name: diagnostics" same same
@@ -55,7 +83,9 @@ run_bad() {
     check "$name: every line is a diagnostic" "$bad" 0
     check_cmd "$name: says something" test -s "$TMP/err"
   fi
-  check "$name: nothing applied" "$after" "$before"
+  if [ "$after" = "$before" ]; then check "$name: the machine's network unchanged" same same
+  else check "$name: the machine's network unchanged" "$(diff <(echo "$before") <(echo "$after") | head -8)" "no change"; fi
+  check "$name: no journal, lab lock or lab namespace" "$left" ""
   [ -s "$TMP/out" ] && { echo "    unexpected standard output:"; head -3 "$TMP/out"; }
 }
 
@@ -149,11 +179,10 @@ check_cmd "lab file with errors: unknown DNS host named" grep -q "bad-lab.json:[
 # one invalid scenario among valid ones: nothing runs at all
 svc_before=$(pgrep -f '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)' | wc -l)
 before=$(netstate)
-timeout 60 "$DJ" run --quiet scenarios/aws-us-east-1-outage.json tests/data/invalid/lab-overlap.json \
-  > "$TMP/out" 2> "$TMP/err"
-rc=$?
+dj_run scenarios/aws-us-east-1-outage.json tests/data/invalid/lab-overlap.json
 check "valid + invalid scenario: exit code" "$rc" 2
-check "valid + invalid scenario: nothing applied, nothing ran" "$(netstate)" "$before"
+check "valid + invalid scenario: the machine's network unchanged" "$(netstate)" "$before"
+check "valid + invalid scenario: no journal, lab lock or lab namespace" "$(ours "$pid")" ""
 check "valid + invalid scenario: no lab service started" \
   "$(pgrep -f '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)' | wc -l)" "$svc_before"
 finish

@@ -52,20 +52,22 @@ netstate() {  # the machine's own network state
 }
 
 # Labs and journals of other live doorjam processes (someone else's run on
-# this machine) are not ours to judge: a lab lock names its holder's pid, a
-# journal is run-<pid>.journal. Prints their lab ids and pids.
+# this machine) are not ours to judge: a lab's lock file is flock()ed by its
+# holder while the lab lives (the probe opens it read-only, so it never
+# creates one), and a journal is run-<pid>.journal. Prints patterns for them.
 others() {
-  local f pid
-  for f in /run/doorjam/lab-*.lock "$JDIR"/run-*.journal; do
+  local f pid id
+  for f in /run/doorjam/lab-*.lock; do
     [ -e "$f" ] || continue
-    case $f in
-      *.lock) pid=$(awk '{print $1; exit}' "$f" 2>/dev/null) ;;
-      *) pid=${f##*/run-}; pid=${pid%.journal} ;;
-    esac
-    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = doorjam ]; then
-      case $f in *.lock) f=${f##*/lab-}; echo "dj${f%.lock}-|lab-${f%.lock}\\.lock" ;;
-                 *) echo "run-$pid\\.journal" ;; esac
+    if ! ( exec 9< "$f" && flock -n 9 ) 2>/dev/null; then
+      id=${f##*/lab-}; id=${id%.lock}
+      echo "dj$id-|lab-$id\\.lock"
     fi
+  done
+  for f in "$JDIR"/run-*.journal; do
+    [ -e "$f" ] || continue
+    pid=${f##*/run-}; pid=${pid%.journal}
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = doorjam ] && echo "run-$pid\\.journal"
   done
 }
 
