@@ -224,8 +224,15 @@ enum file_kind { FILE_SCENARIO, FILE_FLOWS, FILE_LAB };
 
 static enum file_kind file_kind_of(const char *path)
 {
-	json_t *root = json_load_file(path, 0, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	json_t *root = NULL;
 	enum file_kind k = FILE_SCENARIO;
+
+	/* bounded and non-blocking like the loaders; anything odd is left to them */
+	if (scenario_read_file(path, 16u << 20, &text, &len, NULL) == 0)
+		root = json_loadb(text, len, 0, NULL);
+	free(text);
 
 	if (root && json_is_object(json_object_get(root, "hosts")))
 		k = FILE_LAB;

@@ -61,7 +61,7 @@ int resolve_answer_parse(const uint8_t *p, size_t len, uint16_t id, const char *
 			 char *addr, size_t addrlen, char *msg, size_t msglen)
 {
 	struct dnsmsg m;
-	char canon[DNSMSG_TEXT_MAX], rc[16];
+	char canon[DNSMSG_TEXT_MAX], cur[DNSMSG_TEXT_MAX], rc[16];
 	size_t off, i;
 
 	if (dnsmsg_parse(p, len, &m, NULL) < 0) {
@@ -79,6 +79,12 @@ int resolve_answer_parse(const uint8_t *p, size_t len, uint16_t id, const char *
 		snprintf(msg, msglen, "%s", dnsmsg_rcode_name(DNSMSG_RCODE(m.flags), rc));
 		return DNSMSG_RCODE(m.flags) == DNSMSG_RCODE_NXDOMAIN ? -ENOENT : -EAGAIN;
 	}
+	/*
+	 * Follow the chain from the question's name: a CNAME for the current
+	 * name moves it to the target; only an A record for the current name
+	 * counts. Records for other names are skipped.
+	 */
+	snprintf(cur, sizeof(cur), "%s", canon);
 	off = m.question_end;
 	for (i = 0; i < m.ancount; i++) {
 		char owner[DNSMSG_TEXT_MAX];
@@ -91,8 +97,13 @@ int resolve_answer_parse(const uint8_t *p, size_t len, uint16_t id, const char *
 		off += 10;
 		if (off + rdlen > len)
 			break;
-		/* follow the chain: an A record for the name or for a CNAME target */
-		if (type == DNSMSG_TYPE_A && rdlen == 4) {
+		if (!strcmp(owner, cur) && type == DNSMSG_TYPE_CNAME) {
+			size_t t = off;
+			char target[DNSMSG_TEXT_MAX];
+
+			if (dnsmsg_name_read(p, len, &t, target, NULL, NULL, NULL) == 0)
+				snprintf(cur, sizeof(cur), "%s", target);
+		} else if (!strcmp(owner, cur) && type == DNSMSG_TYPE_A && rdlen == 4) {
 			inet_ntop(AF_INET, p + off, addr, (socklen_t)addrlen);
 			return 0;
 		}

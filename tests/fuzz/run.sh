@@ -23,7 +23,7 @@ for f in tests/fuzz/fuzz_*.c; do
   mkdir -p "$corpus" "$out/$name.corpus"
   if "$out/$name" -max_total_time="$secs" -artifact_prefix=tests/fuzz/artifacts/ \
        -print_final_stats=1 "$out/$name.corpus" "$corpus" > "$out/$name.log" 2>&1; then
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$name.log" | grep -o '[0-9]*$')
+    runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$out/$name.log" | grep -o '[0-9]*$')
     echo "fuzz: PASS $name (${runs:-?} executions in ${secs}s)"; pass=$((pass + 1))
   else
     echo "fuzz: FAIL $name"; tail -n 40 "$out/$name.log"; fail=$((fail + 1))

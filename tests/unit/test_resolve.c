@@ -53,6 +53,18 @@ static void test_answers(void **state)
 	assert_int_equal(resolve_answer_parse(out, (size_t)n, 0x1234, "rpc.example", addr,
 					      sizeof(addr), msg, sizeof(msg)), 0);
 	assert_string_equal(addr, "10.77.1.10");
+	/* an A record for another name does not count */
+	memset(&a, 0, sizeof(a));
+	rr[1].owner = "elsewhere.example";
+	a.rrs = &rr[1];
+	a.nrrs = 1;
+	n = answer("asked.example", 0x42, &a, out, sizeof(out));
+	assert_int_equal(resolve_answer_parse(out, (size_t)n, 0x42, "asked.example", addr,
+					      sizeof(addr), msg, sizeof(msg)), -ENODATA);
+	rr[1].owner = "rpc-a.use1.example";
+	a.rrs = rr;
+	a.nrrs = 2;
+	n = answer("RPC.example", 0x1234, &a, out, sizeof(out));
 	/* a different id or name is not our answer */
 	assert_int_equal(resolve_answer_parse(out, (size_t)n, 0x1235, "rpc.example", addr,
 					      sizeof(addr), msg, sizeof(msg)), -EPROTO);
