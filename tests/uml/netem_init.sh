@@ -2,13 +2,16 @@
 # Init script for the User-Mode Linux netem test (tests/uml/test_netem.sh).
 # Runs as PID 1 of a UML kernel whose root file system is the host's (hostfs).
 # Everything it changes lives inside the UML kernel: its own namespaces, a
-# tmpfs over /run and /tmp. It writes one line per check to $DJ_OUT (a file
+# tmpfs over /run (its scratch files go to /run/djt-tmp: /tmp is left alone, because the
+# checkout under test may live there). It writes one line per check to $DJ_OUT (a file
 # in the build folder on the host) and powers the UML kernel off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+T=/run/djt-tmp
+mkdir -p $T
+export TMPDIR=$T
 mkdir -p /run/netns
 out=$DJ_OUT
 NF=$DJ_B/helpers/netfault
@@ -37,19 +40,19 @@ state() { tc -n $A qdisc show; tc -n $A class show dev va; tc -n $A filter show 
 before=$(state)
 FAULT_PID=
 start() {
-  "$NF" apply $A "$1" > /tmp/drv.out 2>&1 &
+  "$NF" apply $A "$1" > $T/drv.out 2>&1 &
   FAULT_PID=$!
   for i in $(seq 100); do
-    grep -q '^applied' /tmp/drv.out && return 0
+    grep -q '^applied' $T/drv.out && return 0
     kill -0 $FAULT_PID 2>/dev/null || break
     sleep 0.1
   done
-  say "FAIL apply $1: $(tr '\n' ' ' < /tmp/drv.out)"; return 1
+  say "FAIL apply $1: $(tr '\n' ' ' < $T/drv.out)"; return 1
 }
 stop() {
   kill -TERM $FAULT_PID; wait $FAULT_PID
   local rc=$?
-  [ $rc = 0 ] || say "FAIL revert exit $rc: $(tr '\n' ' ' < /tmp/drv.out)"
+  [ $rc = 0 ] || say "FAIL revert exit $rc: $(tr '\n' ' ' < $T/drv.out)"
   if [ "$(state)" = "$before" ]; then say "PASS $1 reverted clean"; else say "FAIL $1 revert left: $(state | tr '\n' ' ')"; fi
 }
 pings() { ip netns exec $A ping -n -c $1 -i $2 -W 2 10.77.1.2 2>&1; }
@@ -103,10 +106,10 @@ fi
 
 # delay and loss on the same prefix, from one run: both apply (netem under netem)
 "$DJ_B/helpers/faultstack" $A '{"kind":"net.delay","delay":"100ms","prefixes":["10.77.1.0/24"]}' \
-  '{"kind":"net.loss","loss":"20%","prefixes":["10.77.1.0/24"]}' > /tmp/stack.out 2>&1 &
+  '{"kind":"net.loss","loss":"20%","prefixes":["10.77.1.0/24"]}' > $T/stack.out 2>&1 &
 FAULT_PID=$!
-for i in $(seq 100); do grep -q '^applied' /tmp/stack.out && break; kill -0 $FAULT_PID 2>/dev/null || break; sleep 0.1; done
-if grep -q '^applied' /tmp/stack.out; then
+for i in $(seq 100); do grep -q '^applied' $T/stack.out && break; kill -0 $FAULT_PID 2>/dev/null || break; sleep 0.1; done
+if grep -q '^applied' $T/stack.out; then
   [ "$(tc -n $A qdisc show dev va | grep -c netem)" = 2 ] || say "FAIL delay+loss: want two chained netem qdiscs: $(tc -n $A qdisc show dev va | tr '\n' ' ')"
   p=$(pings 1000 0.005)
   l=$(echo "$p" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
@@ -115,7 +118,7 @@ if grep -q '^applied' /tmp/stack.out; then
     say "PASS delay 100ms + loss 20% on one prefix: avg rtt $avg ms, lost $l% of 1000"
   else say "FAIL delay+loss: avg rtt '$avg' ms (want 90-110), lost '$l'% (want 15-25)"; fi
   kill -USR2 $FAULT_PID
-  for i in $(seq 100); do grep -q '^reverted 2' /tmp/stack.out && break; sleep 0.1; done
+  for i in $(seq 100); do grep -q '^reverted 2' $T/stack.out && break; sleep 0.1; done
   p=$(pings 200 0.01)
   l=$(echo "$p" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
   avg=$(echo "$p" | sed -n 's/.* = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
@@ -124,7 +127,7 @@ if grep -q '^applied' /tmp/stack.out; then
   else say "FAIL after reverting the loss: avg rtt '$avg' ms, lost '$l'%"; fi
   stop "delay+loss"
 else
-  say "FAIL apply delay+loss: $(tr '\n' ' ' < /tmp/stack.out)"
+  say "FAIL apply delay+loss: $(tr '\n' ' ' < $T/stack.out)"
 fi
 
 # jitter with a distribution table
