@@ -243,3 +243,26 @@ int nl_ns_get(struct nl_ns *nl, struct nl_msg *msg, const char *what,
 		return rc;
 	return kerr ? -kerr : 0;
 }
+
+int nl_ns_delete(struct nl_ns *nl, struct nl_msg *msg, const char *what, const int *gone,
+		 int *absent, struct err *err)
+{
+	int kerr = 0, rc;
+	const int *g;
+
+	*absent = 0;
+	if (!msg)
+		return err_set(err, -ENOMEM, "out of memory");
+	rc = nl_ns_request_errno(nl, msg, what, &kerr, err);
+	nlmsg_free(msg);
+	if (rc < 0)
+		return rc;
+	for (g = gone; kerr && *g; g++) {
+		if (kerr == *g) {
+			*absent = 1;
+			err_clear(err);
+			return 0;
+		}
+	}
+	return kerr ? -kerr : 0;
+}

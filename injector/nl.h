@@ -59,6 +59,15 @@ int nl_ns_request_errno(struct nl_ns *nl, struct nl_msg *msg, const char *what, 
 			struct err *err) __attribute__((warn_unused_result));
 
 /*
+ * Send a delete request and free msg (taking ownership; NULL counts as out of
+ * memory). When the kernel answers with one of the errnos in gone (a list
+ * ending in 0), the object was already gone: *absent is set and 0 returned.
+ * Otherwise the same returns as nl_ns_request.
+ */
+int nl_ns_delete(struct nl_ns *nl, struct nl_msg *msg, const char *what, const int *gone,
+		 int *absent, struct err *err) __attribute__((warn_unused_result));
+
+/*
  * Send a dump request (NLM_F_DUMP is added) and call fn for every message of
  * the answer. fn returns 0 to go on or a negative code to stop (the rest of
  * the dump is drained and that code is returned). Returns 0, or a negative

@@ -215,30 +215,14 @@ static int route_rules_list(struct nl_ns *nl, struct route_rules *rr, struct err
 	return rc;
 }
 
-static int route_is_absent(int kerr)
-{
-	return kerr == ENOENT || kerr == ESRCH || kerr == EADDRNOTAVAIL || kerr == ENODEV;
-}
+/* What the kernel answers for a route or rule that is already gone. */
+static const int route_gone[] = { ENOENT, ESRCH, EADDRNOTAVAIL, ENODEV, 0 };
 
 /* Send a delete; *absent when the kernel says it is gone already. */
 static int route_del(struct nl_ns *nl, struct nl_msg *m, const char *what, int *absent,
 		     struct err *err)
 {
-	int kerr = 0, rc;
-
-	*absent = 0;
-	if (!m)
-		return err_set(err, -ENOMEM, "out of memory");
-	rc = nl_ns_request_errno(nl, m, what, &kerr, err);
-	nlmsg_free(m);
-	if (rc < 0)
-		return rc;
-	if (kerr && route_is_absent(kerr)) {
-		*absent = 1;
-		err_clear(err);
-		return 0;
-	}
-	return kerr ? -kerr : 0;
+	return nl_ns_delete(nl, m, what, route_gone, absent, err);
 }
 
 /* ---- apply / revert ---- */

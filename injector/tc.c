@@ -266,25 +266,13 @@ static int tc_send(struct nl_ns *nl, struct nl_msg *m, int ok, const char *what,
 	return rc;
 }
 
+/* Gone already; EINVAL is "cannot find specified qdisc on specified device". */
+static const int tc_gone[] = { ENOENT, ENODEV, EINVAL, 0 };
+
 static int tc_del(struct nl_ns *nl, struct nl_msg *m, const char *what, int *absent,
 		  struct err *err)
 {
-	int kerr = 0, rc;
-
-	*absent = 0;
-	if (!m)
-		return err_set(err, -ENOMEM, "out of memory");
-	rc = nl_ns_request_errno(nl, m, what, &kerr, err);
-	nlmsg_free(m);
-	if (rc < 0)
-		return rc;
-	if (kerr == ENOENT || kerr == ENODEV || kerr == EINVAL) {
-		/* EINVAL: "cannot find specified qdisc on specified device" */
-		*absent = 1;
-		err_clear(err);
-		return 0;
-	}
-	return kerr ? -kerr : 0;
+	return nl_ns_delete(nl, m, what, tc_gone, absent, err);
 }
 
 static void tc_rate(struct tc_ratespec *r, uint64_t bps)
