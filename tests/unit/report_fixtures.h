@@ -1,13 +1,15 @@
 /*
  * Report test fixtures shared by test_report.c and test_report_html.c: two
  * fixed run results (an outage, and one full of hostile text) built without
- * a clock, so every writer's output is byte-stable. Included by the tests
+ * a clock, so every writer's output is byte-stable, and a golden-file reader.
+ * Include after cmocka.h. Included by the tests
  * only; the functions are static so each test binary has its own copy.
  */
 #ifndef DOORJAM_TEST_REPORT_FIXTURES_H
 #define DOORJAM_TEST_REPORT_FIXTURES_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,5 +193,27 @@ static __attribute__((unused)) struct run_result *fixture_hostile(int markup)
 	return r;
 }
 
+
+/* Read a whole file (golden files); NULL when it does not exist. Caller frees. */
+static __attribute__((unused)) char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *s = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	s = malloc((size_t)n + 1);
+	assert_non_null(s);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return s;
+}
 
 #endif

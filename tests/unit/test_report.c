@@ -63,27 +63,6 @@ static char *render(const struct run_result *r, enum fmt fmt, size_t *len)
 	return s;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return s;
-}
-
 static void golden(const char *fixture, enum fmt fmt, const struct run_result *r)
 {
 	static const char *ext[] = { "json", "xml", "txt", "color.txt" };
