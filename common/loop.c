@@ -457,3 +457,8 @@ void loop_stop(struct loop *l)
 {
 	l->stop = 1;
 }
+
+int loop_stopping(const struct loop *l)
+{
+	return l->stop;
+}

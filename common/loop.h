@@ -97,4 +97,10 @@ int loop_once(struct loop *l, uint64_t max_wait_us);
 /* Make loop_run return after the current iteration. */
 void loop_stop(struct loop *l);
 
+/*
+ * 1 when loop_stop was called and no loop_run has started since: lets code
+ * that drives the loop with loop_once (a wait for a service) give up early.
+ */
+int loop_stopping(const struct loop *l);
+
 #endif

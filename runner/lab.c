@@ -666,6 +666,9 @@ static int lab_wait_ready(struct lab *lab, struct lab_host *h, struct err *err)
 		if (loop_now_us() > deadline)
 			break;
 		loop_once(lab->loop, 100000);
+		if (loop_stopping(lab->loop))  /* a signal: stop waiting, tear down */
+			return err_set(err, -EINTR, "lab host %s: interrupted while waiting for "
+				       "the service to be ready", h->name);
 	}
 	snprintf(w, sizeof(w), "%llu ms", (unsigned long long)(h->svc->ready_within_us / 1000));
 	return err_set(err, -ETIMEDOUT, "lab host %s: the service was not ready within %s; see %s",

@@ -79,6 +79,7 @@ struct run {
 	struct loop_timer *tick, *phase_end;
 	uint64_t phase_t0;
 	unsigned sigints;
+	int started;                     /* the timeline runs (the loop is past lab up) */
 	struct err err;
 	struct journal *journal;
 	struct dns_server *dns;          /* from the scenario's "dns" (no lab) */
@@ -103,7 +104,8 @@ static void run_event(struct run *r, const char *type, json_t *obj)
 	}
 	if (!obj)
 		obj = json_object();
-	json_object_set_new(obj, "t_ms", json_integer((json_int_t)((loop_now_us() - r->t0) / 1000)));
+	json_object_set_new(obj, "t_ms", json_integer(r->t0 ? (json_int_t)((loop_now_us() - r->t0) /
+									     1000) : 0));
 	json_object_set_new(obj, "type", json_string(type));
 	line = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	if (line) {
@@ -517,6 +519,17 @@ static void run_finish(struct run *r)
 	loop_stop(r->loop);
 }
 
+static const char *run_signame(int signo)
+{
+	return signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+/*
+ * The first SIGINT, SIGTERM or SIGHUP read by the loop lifts every fault at
+ * once (synchronously, in this callback) and stops the timeline; teardown
+ * and the reports follow. While the lab is still being built the signal only
+ * stops the wait for its services (lab_up returns -EINTR).
+ */
 static void run_signal(struct loop *l, int signo, void *arg)
 {
 	struct run *r = arg;
@@ -525,9 +538,58 @@ static void run_signal(struct loop *l, int signo, void *arg)
 	r->sigints++;
 	log_warn("%s: lifting every fault and stopping", signo == SIGINT ? "interrupted" : "terminated");
 	r->res->interrupted = 1;
+	run_event(r, "signal", json_pack("{ss}", "signal", run_signame(signo)));
+	if (!r->started) {
+		loop_stop(r->loop);
+		return;
+	}
 	if (r->phase < PHASE_COUNT && !r->res->phase_end_ms[r->phase])
 		r->res->phase_end_ms[r->phase] = run_ms(r);
 	run_finish(r);
+}
+
+/*
+ * After the loop: faults are lifted, what is left is teardown and the
+ * reports, done with the signals unblocked and this handler installed. A
+ * second signal (counting the one the loop read) exits at once: the lab's
+ * namespaces and the journal stay for `doorjam recover`. A first signal
+ * here only marks the run interrupted.
+ */
+static volatile sig_atomic_t run_late_signals;
+static sig_atomic_t run_early_signals;
+
+static void run_late_signal(int signo)
+{
+	static const char msg[] = "doorjam: second signal: every fault is lifted; exiting without "
+				  "teardown, run `doorjam recover` to remove the rest\n";
+
+	run_late_signals = run_late_signals + 1;
+	if (run_early_signals + run_late_signals < 2)
+		return;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing else to do: exiting is the point */
+	}
+	_exit(128 + signo);
+}
+
+static void run_arm_late_signals(const struct run *r)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	sigset_t set;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_late_signal;
+	sigfillset(&sa.sa_mask);
+	run_early_signals = (sig_atomic_t)r->sigints;
+	run_late_signals = 0;
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&set, sigs[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* ---- entry ---- */
@@ -1008,6 +1070,14 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* from here a signal is read by the loop: during lab up it stops the build */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	rc = loop_signals(r.loop, &sigs, run_signal, &r, err);
+	if (rc)
+		goto out;
 	/* a crashed run's kernel objects must be recovered before anything else */
 	if (run_has_net_faults(sc) && !o->dry_run) {
 		char **stale = NULL;
@@ -1036,6 +1106,10 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 			 sc->name);
 		log_info("lab %s: building (%zu hosts)", sc->lab->name, sc->lab->nhosts);
 		rc = lab_up(sc->lab, r.loop, logs, r.res->seed, err);
+		if (rc == 0 && r.sigints) {
+			rc = -EINTR;
+			err_set(err, rc, "interrupted while the lab was being built");
+		}
 		if (rc) {
 			rc = (rc == -EPERM || rc == -EACCES) ? RUN_REFUSED : rc;
 			r.res->error = strdup(err->msg);
@@ -1088,14 +1162,6 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 		if (dns_server_addr(r.env.dns, 0, &ss) == 0)
 			driver_set_resolver(r.driver, &ss);
 	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	rc = loop_signals(r.loop, &sigs, run_signal, &r, err);
-	if (rc)
-		goto out;
-
 	if (o->pcap_dir)
 		run_cap_setup(&r);
 	r.t0 = loop_now_us();
@@ -1108,8 +1174,12 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	run_servers_log(&r);
 	if (sc->lab)
 		r.watch = loop_timer_add(r.loop, 1000000, run_watch, &r);
+	r.started = 1;
 	run_phase_start(&r, PHASE_BASELINE);
-	rc = loop_run(r.loop);
+	/* a signal that came after lab up (still unread, or read while building) */
+	if (r.sigints)
+		run_finish(&r);
+	rc = r.done ? 0 : loop_run(r.loop);
 	if (rc) {
 		err_errno(err, -rc, "event loop");
 		run_finish(&r);
@@ -1134,6 +1204,7 @@ out:
 		run_faults_lift_all(&r);
 		driver_free(r.driver);
 	}
+	run_arm_late_signals(&r);
 	if (r.cap) {
 		struct err ce;
 
@@ -1152,6 +1223,8 @@ out:
 			close(r.flows[i].nsfd);
 	run_servers_down(&r);
 	lab_down(sc->lab);
+	if (run_late_signals)
+		r.res->interrupted = 1;
 	if (r.journal) {
 		struct err je;
 

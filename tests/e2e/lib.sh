@@ -69,6 +69,60 @@ check_cmd() {  # DESCRIPTION COMMAND...: the command must succeed
   if "$@"; then echo "  ok   $d"; else echo "  FAIL $d"; FAILS=$((FAILS + 1)); fi
 }
 
+# ---- what doorjam leaves on the machine (test_kill.sh, test_signals.sh) ----
+
+JDIR=${DOORJAM_JOURNAL_DIR:-/run/doorjam}
+
+netstate() {  # the machine's own network state
+  {
+    ip rule; ip -6 rule; ip route show table all; ip -6 route show table all
+    ip -d link show
+    for dev in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      echo "dev $dev"
+      tc qdisc show dev "$dev"; tc class show dev "$dev"
+      tc filter show dev "$dev"; tc filter show dev "$dev" ingress
+    done
+  } 2>&1
+}
+
+# Labs and journals of other live doorjam processes (someone else's run on
+# this machine) are not ours to judge: a lab's lock file is flock()ed by its
+# holder while the lab lives (the probe opens it read-only, so it never
+# creates one), and a journal is run-<pid>.journal. Prints patterns for them.
+others() {
+  local f pid id
+  for f in /run/doorjam/lab-*.lock; do
+    [ -e "$f" ] || continue
+    if ! ( exec 9< "$f" && flock -n 9 ) 2>/dev/null; then
+      id=${f##*/lab-}; id=${id%.lock}
+      echo "dj$id-|lab-$id\\.lock"
+    fi
+  done
+  for f in "$JDIR"/run-*.journal; do
+    [ -e "$f" ] || continue
+    pid=${f##*/run-}; pid=${pid%.journal}
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = doorjam ] && echo "run-$pid\\.journal"
+  done
+}
+
+# leftovers: one line per thing of doorjam's that remains
+leftovers() {
+  local skip p
+  skip=$(others | paste -sd'|')
+  {
+    ip netns list 2>/dev/null | grep -oE '^dj[0-9a-f]{4}-[^ ]+' | sed 's/^/namespace /'
+    ls /etc/netns 2>/dev/null | grep -E '^dj[0-9a-f]{4}-' | sed 's/^/etc\/netns /'
+    awk '{print $5}' /proc/self/mountinfo | grep -E '/netns/dj[0-9a-f]{4}-' | sed 's/^/mount /'
+    ls /run/doorjam 2>/dev/null | grep -E '^lab-' | sed 's/^/lock /'
+    ls "$JDIR" 2>/dev/null | grep -E 'journal' | sed 's/^/journal /'
+    for p in $(pgrep -f '[t]imestamp 1767225600|[e]xamples/wallet-demo/(wallet|prices)'); do
+      echo "process $p in [$(ip netns identify "$p" 2>/dev/null)] $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+    done
+  } | grep -vE "${skip:-^\$}"
+}
+
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+
 finish() {
   echo "$(basename "$0"): $((CHECKS - FAILS)) passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
