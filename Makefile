@@ -46,13 +46,15 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELP_SRC := $(wildcard tests/helpers/*.c)
 HELP_BIN := $(HELP_SRC:tests/helpers/%.c=$(B)/helpers/%)
+SHIM_SRC := $(wildcard tests/shim/*.c)
+SHIM_BIN := $(SHIM_SRC:tests/shim/%.c=$(B)/shim/%.so)
 BIN      := doorjam
 ifeq ($(SAN),1)
 BIN      := $(B)/doorjam
 endif
 
 .PHONY: all deps check demo unit net uml e2e fuzz install clean headers
-all: $(BIN) $(HELP_BIN)
+all: $(BIN) $(HELP_BIN) $(SHIM_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +78,14 @@ $(B)/helpers/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# LD_PRELOAD shims for the tests; never instrumented (they wrap libc calls of an
+# instrumented binary just as well, see tests/e2e/test_iofail.sh).
+$(B)/shim/%.so: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -O2 -g -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) -D_GNU_SOURCE \
+	  -fPIC -shared -o $@ $< -ldl
 
 # Every header compiles on its own (no hub headers, includes are complete).
 headers:

@@ -674,21 +674,15 @@ static int journal_sweep(struct nl_ns *nl, size_t *swept, struct err *err)
 	return rc;
 }
 
-static int journal_recover_one(const char *path, struct journal_nss *nss,
-			       struct journal_recover_stats *st, struct err *err)
+/* Undo the records of one journal file, newest first; absent objects are fine. */
+static int journal_undo_file(const char *path, struct journal_nss *nss,
+			     struct journal_recover_stats *st, struct err *err)
 {
 	struct journal_rec *recs = NULL;
 	struct nl_ns *nl;
 	size_t n = 0, i;
-	int fd, rc, absent;
+	int rc, absent;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : err_errno(err, errno, "recover: open %s", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return 0; /* a live run (or another recover) holds it */
-	}
 	rc = journal_read(path, &recs, &n, err);
 	if (rc < 0)
 		goto out;
@@ -712,13 +706,40 @@ static int journal_recover_one(const char *path, struct journal_nss *nss,
 		else
 			st->undone++;
 	}
-	if (unlink(path) < 0) {
-		rc = err_errno(err, errno, "recover: remove %s", path);
-		goto out;
-	}
 out:
 	free(recs);
+	return rc;
+}
+
+static int journal_recover_one(const char *path, struct journal_nss *nss,
+			       struct journal_recover_stats *st, struct err *err)
+{
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_errno(err, errno, "recover: open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return 0; /* a live run (or another recover) holds it */
+	}
+	rc = journal_undo_file(path, nss, st, err);
+	if (rc == 0 && unlink(path) < 0)
+		rc = err_errno(err, errno, "recover: remove %s", path);
 	close(fd);
+	return rc;
+}
+
+int journal_undo_own(struct journal *j, struct journal_recover_stats *st, struct err *err)
+{
+	struct journal_nss nss = { NULL, 0 };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (!j)
+		return 0;
+	rc = journal_undo_file(j->path, &nss, st, err);
+	journal_nss_free(&nss);
 	return rc;
 }
 

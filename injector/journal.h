@@ -145,4 +145,16 @@ struct journal_recover_stats {
 int journal_recover(const char *dir, int extra_nsfd, struct journal_recover_stats *st,
 		    struct err *err) __attribute__((warn_unused_result));
 
+/*
+ * The run's own safety net, for a run whose apply or lift failed part-way:
+ * undo every record of j, newest first, as recover would (an object already
+ * gone, or in a namespace that is gone, is fine), while j stays open and
+ * locked. Returns 0 when nothing of the journal's objects remains (the caller
+ * may then journal_close with remove set), or a negative code with err set
+ * (keep the journal for `doorjam recover`). st counts what was done. j NULL:
+ * nothing to do.
+ */
+int journal_undo_own(struct journal *j, struct journal_recover_stats *st, struct err *err)
+	__attribute__((warn_unused_result));
+
 #endif

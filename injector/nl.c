@@ -157,9 +157,14 @@ static int nl_ns_exchange(struct nl_ns *nl, struct nl_msg *msg, int flags, const
 
 	*kerr = 0;
 	req->nlmsg_flags |= NLM_F_REQUEST | flags;
+	errno = 0;
 	rc = nl_send_auto(nl->sk, msg);
-	if (rc < 0)
+	if (rc < 0) {
+		/* libnl folds errno into its own codes (ENOBUFS reads "Out of memory") */
+		if (errno)
+			return err_errno(err, errno, "%s: netlink send", what);
 		return err_set(err, -EIO, "%s: netlink send: %s", what, nl_geterror(rc));
+	}
 	seq = req->nlmsg_seq;
 	for (;;) {
 		ssize_t n = recv(nl->fd, nl->buf, NL_NS_RCVBUF, MSG_TRUNC);

@@ -141,12 +141,13 @@ static void probe_child(int wfd)
 
 	err_clear(&e);
 	if (unshare(CLONE_NEWNET) < 0) {
-		n = snprintf(line, sizeof(line), "E unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		n = snprintf(line, sizeof(line), "E %d unshare(CLONE_NEWNET): %s\n", errno,
+			     strerror(errno));
 		(void)!write(wfd, line, (size_t)n);
 		_exit(1);
 	}
 	if (nl_ns_open(NETNS_SELF, &nl, &e) < 0) {
-		n = snprintf(line, sizeof(line), "E %s\n", e.msg);
+		n = snprintf(line, sizeof(line), "E %d %s\n", -e.code, e.msg);
 		(void)!write(wfd, line, (size_t)n);
 		_exit(1);
 	}
@@ -156,7 +157,7 @@ static void probe_child(int wfd)
 			(void)probe_one(nl, &probe_table[i], &e);
 	for (i = 0; i < PROBE_N; i++) {
 		if (strcmp(probe_table[i].kind, "clsact") && probe_one(nl, &probe_table[i], &e) < 0) {
-			n = snprintf(line, sizeof(line), "E %s\n", e.msg);
+			n = snprintf(line, sizeof(line), "E %d %s\n", -e.code, e.msg);
 			(void)!write(wfd, line, (size_t)n);
 			_exit(1);
 		}
@@ -215,7 +216,11 @@ int probe_kernel(struct probe_kind **kinds, size_t *n, struct err *err)
 		char *end;
 
 		if (line[0] == 'E') {
-			rc = err_set(err, -EPERM, "probe: %s", line + 2);
+			/* "E errno message": the child's own error, e.g. EPERM or ENOBUFS */
+			long code = strtol(line + 1, &end, 10);
+
+			rc = err_set(err, code > 0 && code < 4096 ? (int)-code : -EPERM, "probe: %s",
+				     *end == ' ' ? end + 1 : line + 1);
 			break;
 		}
 		idx = strtoul(line, &end, 10);

@@ -80,6 +80,7 @@ struct run {
 	uint64_t phase_t0;
 	unsigned sigints;
 	int started;                     /* the timeline runs (the loop is past lab up) */
+	int apply_failed;                /* an apply failed: its own undo may have too */
 	struct err err;
 	struct journal *journal;
 	struct dns_server *dns;          /* from the scenario's "dns" (no lab) */
@@ -210,6 +211,11 @@ static void run_fault_lift(struct run_fault *rf)
 	if (rf->f->ops->revert && rf->f->ops->revert(&r->env, rf->f, &e)) {
 		log_error("lifting %s failed: %s", w->label, e.msg);
 		rf->lift_failed = 1;
+		if (!r->err.code) {  /* a fault that would not go fails the run */
+			snprintf(r->err.msg, sizeof(r->err.msg), "lifting %.200s failed: %.700s",
+				 w->label, e.msg);
+			r->err.code = e.code ? e.code : -EIO;
+		}
 		if (!w->error)
 			w->error = strdup(e.msg);
 	} else {
@@ -274,6 +280,7 @@ static void run_fault_on_timer(struct loop *l, void *arg)
 	}
 	if (rf->f->ops->apply(&r->env, rf->f, &e)) {
 		log_error("applying %s failed: %s", w->label, e.msg);
+		r->apply_failed = 1;
 		w->error = strdup(e.msg);
 		snprintf(r->err.msg, sizeof(r->err.msg), "applying %.200s failed: %.700s", w->label, e.msg);
 		r->err.code = e.code ? e.code : -EIO;
@@ -1229,8 +1236,30 @@ out:
 		struct err je;
 
 		err_clear(&je);
-		/* the file goes only when every fault was lifted; otherwise recover needs it */
-		if (journal_close(r.journal, !run_any_lift_failed(&r), &je))
+		int clean = !run_any_lift_failed(&r);
+
+		err_clear(&je);
+		/*
+		 * An apply or a lift that failed part-way may have left objects
+		 * behind: undo the journal's records (as recover would) before
+		 * deciding; the file goes only when nothing of them remains.
+		 */
+		if (r.apply_failed || !clean) {
+			struct journal_recover_stats st;
+
+			if (journal_undo_own(r.journal, &st, &je)) {
+				log_error("%s; the journal %s stays: run `doorjam recover`", je.msg,
+					  journal_path(r.journal));
+				clean = 0;
+			} else {
+				if (st.undone)
+					log_warn("journal: %zu object%s left by a failed step removed",
+						 st.undone, st.undone == 1 ? "" : "s");
+				clean = 1;
+			}
+			err_clear(&je);
+		}
+		if (journal_close(r.journal, clean, &je))
 			log_error("journal: %s", je.msg);
 	}
 	loop_free(r.loop);
