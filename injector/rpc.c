@@ -15,11 +15,10 @@
  * end in rpc_ex_upstream_reply with the status, headers and body, or in
  * rpc_ex_upstream_failed with what the client should see.
  *
- * curl runs in socket-action mode: its socket callback turns into loop fd
- * watches and its timer callback into one loop timer, so the proxy never
- * blocks and never owns a thread. Finished transfers are collected after
- * every curl_multi_socket_action call, outside curl's own callbacks, which
- * is the only place an exchange's easy handle is removed.
+ * The libcurl leg runs on common/curlmux (socket-action mode on the loop),
+ * so the proxy never blocks and never owns a thread; a finished transfer
+ * reaches rpc_curl_done outside curl's own callbacks, already out of the
+ * multi handle.
  *
  * The proxy sends answers with Content-Length framing and passes on the
  * upstream's end-to-end headers; it does not ask the upstream for compressed
@@ -41,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/curlmux.h"
 #include "common/jptr.h"
 #include "common/loop.h"
 #include "common/netns.h"
@@ -447,9 +447,8 @@ struct rpc_proxy {
 	int nsfd;
 	int lfd;
 	int port;
-	CURLM *multi;
+	struct curlmux *mux;        /* the libcurl leg's transfers */
 	struct upstream *native;    /* the native leg, or NULL: libcurl */
-	struct loop_timer *curl_timer;
 	struct rpc_slot *slots;
 	int next_id;
 	uint64_t seed;
@@ -479,7 +478,6 @@ static void rpc_conn_close(struct rpc_conn *c, int rst);
 static int rpc_ex_forward(struct rpc_ex *ex);
 static void rpc_conn_flush(struct rpc_conn *c);
 static void rpc_conn_process(struct rpc_conn *c);
-static void rpc_curl_check(struct rpc_proxy *p);
 
 /* splitmix64: a small seeded generator, deterministic per proxy seed and rule. */
 static uint64_t rpc_rand(uint64_t *s)
@@ -562,7 +560,7 @@ static void rpc_ex_free(struct rpc_ex *ex)
 		return;
 	p = ex->conn->p;
 	if (ex->easy) {
-		curl_multi_remove_handle(p->multi, ex->easy);
+		curl_multi_remove_handle(curlmux_multi(p->mux), ex->easy);
 		rpc_easy_put(p, ex->easy);
 	}
 	if (ex->ureq)
@@ -1454,84 +1452,15 @@ static curl_socket_t rpc_curl_opensocket(void *arg, curlsocktype purpose,
 	return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
-static void rpc_curl_fd(struct loop *l, int fd, unsigned events, void *arg)
+/* A finished libcurl transfer (already out of the multi handle). */
+static void rpc_curl_done(CURL *easy, CURLcode result, void *arg)
 {
-	struct rpc_proxy *p = arg;
-	int flags = 0, running;
+	struct rpc_ex *ex = NULL;
 
-	(void)l;
-	if (events & LOOP_READ)
-		flags |= CURL_CSELECT_IN;
-	if (events & LOOP_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	if (events & LOOP_ERROR)
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(p->multi, fd, flags, &running);
-	rpc_curl_check(p);
-}
-
-static int rpc_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct rpc_proxy *p = userp;
-	unsigned ev = 0;
-
-	(void)e;
-	(void)socketp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_fd_del(p->loop, s);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= LOOP_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= LOOP_WRITE;
-	return loop_fd_add(p->loop, s, ev, rpc_curl_fd, p, NULL) ? -1 : 0;
-}
-
-static void rpc_curl_timeout(struct loop *l, void *arg)
-{
-	struct rpc_proxy *p = arg;
-	int running;
-
-	(void)l;
-	p->curl_timer = NULL;
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	rpc_curl_check(p);
-}
-
-static int rpc_curl_timer(CURLM *m, long timeout_ms, void *userp)
-{
-	struct rpc_proxy *p = userp;
-
-	(void)m;
-	if (p->curl_timer) {
-		loop_timer_cancel(p->loop, p->curl_timer);
-		p->curl_timer = NULL;
-	}
-	if (timeout_ms >= 0) {
-		p->curl_timer = loop_timer_add(p->loop, (uint64_t)timeout_ms * 1000u,
-					       rpc_curl_timeout, p);
-		if (!p->curl_timer)
-			return -1;
-	}
-	return 0;
-}
-
-static void rpc_curl_check(struct rpc_proxy *p)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(p->multi, &left))) {
-		struct rpc_ex *ex = NULL;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ex);
-		curl_multi_remove_handle(p->multi, msg->easy_handle);
-		if (ex)
-			rpc_ex_upstream_done(ex, msg->data.result);
-	}
+	(void)arg;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&ex);
+	if (ex)
+		rpc_ex_upstream_done(ex, result);
 }
 
 /* Client request headers that must not go upstream. */
@@ -1683,7 +1612,7 @@ static int rpc_ex_forward(struct rpc_ex *ex)
 		if (strcmp(rq->method, "POST") != 0)
 			curl_easy_setopt(ex->easy, CURLOPT_CUSTOMREQUEST, rq->method);
 	}
-	if (curl_multi_add_handle(p->multi, ex->easy) != CURLM_OK)
+	if (curl_multi_add_handle(curlmux_multi(p->mux), ex->easy) != CURLM_OK)
 		return -ENOMEM;
 	p->stats.forwarded++;
 	return 0;
@@ -2150,17 +2079,11 @@ struct rpc_proxy *rpc_proxy_new(struct loop *loop, const struct rpc_proxy_config
 	if (getsockname(p->lfd, (struct sockaddr *)&ss, &sl) == 0)
 		p->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							 : ((struct sockaddr_in *)&ss)->sin_port);
-	p->multi = curl_multi_init();
-	if (!p->multi) {
-		err_set(err, -ENOMEM, "curl_multi_init failed");
+	p->mux = curlmux_new(p->loop, rpc_curl_done, p, err);
+	if (!p->mux)
 		goto fail;
-	}
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, rpc_curl_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, rpc_curl_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	/* keep enough idle upstream connections for a busy client side */
-	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 512L);
+	curl_multi_setopt(curlmux_multi(p->mux), CURLMOPT_MAXCONNECTS, 512L);
 	if (cfg->client == RPC_CLIENT_NATIVE ||
 	    (cfg->client == RPC_CLIENT_AUTO && upstream_url_ok(cfg->upstream))) {
 		struct upstream_config ucfg = {
@@ -2204,10 +2127,7 @@ void rpc_proxy_free(struct rpc_proxy *p)
 	}
 	while (p->npool)
 		curl_easy_cleanup(p->pool[--p->npool]);
-	if (p->multi)
-		curl_multi_cleanup(p->multi);
-	if (p->curl_timer)
-		loop_timer_cancel(p->loop, p->curl_timer);
+	curlmux_free(p->mux);
 	while ((s = p->slots)) {
 		p->slots = s->next;
 		free(s);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/curlmux.h"
 #include "common/jptr.h"
 #include "common/loop.h"
 #include "common/netns.h"
@@ -44,11 +45,9 @@ struct drun;
 
 struct driver {
 	struct loop *loop;
-	CURLM *multi;
-	struct loop_timer *curl_timer;
+	struct curlmux *mux;     /* HTTP steps' transfers */
 	struct drun *runs;       /* in flight, doubly linked */
 	size_t nruns;
-	int in_curl;             /* inside curl_multi_socket_action */
 	int has_resolver;
 	struct sockaddr_storage resolver;
 };
@@ -315,7 +314,7 @@ static void drun_free(struct drun *r)
 	if (r->timer)
 		loop_timer_cancel(d->loop, r->timer);
 	if (r->easy) {
-		curl_multi_remove_handle(d->multi, r->easy);
+		curl_multi_remove_handle(curlmux_multi(d->mux), r->easy);
 		curl_easy_cleanup(r->easy);
 	}
 	curl_slist_free_all(r->hdrs);
@@ -744,97 +743,24 @@ static void drun_judge(struct drun *r, enum outcome o)
 
 /* ---- curl plumbing ---- */
 
-static void driver_curl_done(struct driver *d)
+/* A finished HTTP transfer (already out of the multi handle): judge the run. */
+static void driver_curl_done(CURL *easy, CURLcode res, void *arg)
 {
-	CURLMsg *m;
-	int left;
+	struct drun *r = NULL;
+	enum outcome o;
 
-	while ((m = curl_multi_info_read(d->multi, &left))) {
-		struct drun *r = NULL;
-		CURLcode res;
-		enum outcome o;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		res = m->data.result;
-		o = drun_judge_http(r, res);
-		curl_multi_remove_handle(d->multi, r->easy);
-		curl_easy_cleanup(r->easy);
-		r->easy = NULL;
-		curl_slist_free_all(r->hdrs);
-		r->hdrs = NULL;
-		curl_slist_free_all(r->pinned);
-		r->pinned = NULL;
-		free(r->post);
-		r->post = NULL;
-		drun_judge(r, o);
-	}
-}
-
-static void driver_curl_fd(struct loop *l, int fd, unsigned events, void *arg)
-{
-	struct driver *d = arg;
-	int flags = 0, running;
-
-	(void)l;
-	if (events & LOOP_READ)
-		flags |= CURL_CSELECT_IN;
-	if (events & LOOP_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	if (events & LOOP_ERROR)
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(d->multi, fd, flags, &running);
-	driver_curl_done(d);
-}
-
-static void driver_curl_timeout(struct loop *l, void *arg)
-{
-	struct driver *d = arg;
-	int running;
-
-	(void)l;
-	d->curl_timer = NULL;
-	curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	driver_curl_done(d);
-}
-
-static int driver_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
-{
-	struct driver *d = userp;
-	unsigned ev = 0;
-
-	(void)e;
-	(void)sockp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_fd_del(d->loop, s);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= LOOP_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= LOOP_WRITE;
-	if (loop_fd_add(d->loop, s, ev, driver_curl_fd, d, NULL))
-		return -1;
-	return 0;
-}
-
-static int driver_curl_timer(CURLM *m, long timeout_ms, void *userp)
-{
-	struct driver *d = userp;
-
-	(void)m;
-	if (d->curl_timer) {
-		loop_timer_cancel(d->loop, d->curl_timer);
-		d->curl_timer = NULL;
-	}
-	if (timeout_ms >= 0) {
-		d->curl_timer = loop_timer_add(d->loop, (uint64_t)timeout_ms * 1000,
-					       driver_curl_timeout, d);
-		if (!d->curl_timer)
-			return -1;
-	}
-	return 0;
+	(void)arg;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
+	o = drun_judge_http(r, res);
+	curl_easy_cleanup(r->easy);
+	r->easy = NULL;
+	curl_slist_free_all(r->hdrs);
+	r->hdrs = NULL;
+	curl_slist_free_all(r->pinned);
+	r->pinned = NULL;
+	free(r->post);
+	r->post = NULL;
+	drun_judge(r, o);
 }
 
 static size_t driver_curl_write(char *p, size_t size, size_t n, void *arg)
@@ -941,7 +867,7 @@ static int drun_start_http(struct drun *r, const struct flow_step *s)
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
 	if (r->pinned)
 		curl_easy_setopt(r->easy, CURLOPT_RESOLVE, r->pinned);
-	if (curl_multi_add_handle(r->d->multi, r->easy) != CURLM_OK)
+	if (curl_multi_add_handle(curlmux_multi(r->d->mux), r->easy) != CURLM_OK)
 		goto out;
 	rc = 0;
 out:
@@ -1250,16 +1176,11 @@ struct driver *driver_new(struct loop *l, struct err *err)
 		return NULL;
 	}
 	d->loop = l;
-	d->multi = curl_multi_init();
-	if (!d->multi) {
-		err_set(err, -ENOMEM, "curl_multi_init failed");
+	d->mux = curlmux_new(l, driver_curl_done, d, err);
+	if (!d->mux) {
 		free(d);
 		return NULL;
 	}
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, driver_curl_socket);
-	curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, driver_curl_timer);
-	curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d);
 	return d;
 }
 
@@ -1274,9 +1195,7 @@ void driver_free(struct driver *d)
 	if (!d)
 		return;
 	driver_cancel_all(d);
-	if (d->curl_timer)
-		loop_timer_cancel(d->loop, d->curl_timer);
-	curl_multi_cleanup(d->multi);
+	curlmux_free(d->mux);
 	free(d);
 }
 
