@@ -861,6 +861,11 @@ static void scenario_load_flow_array(struct check *c, json_t *arr, const char *p
 	json_t *e;
 	size_t i, j;
 
+	if (sc->nflows + json_array_size(arr) > SCENARIO_MAX_FLOWS) {
+		check_error(c, ptr, 0, "too many flows: %zu, at most %d in one scenario",
+			    sc->nflows + json_array_size(arr), SCENARIO_MAX_FLOWS);
+		return;
+	}
 	nf = realloc(sc->flows, (sc->nflows + json_array_size(arr) + 1) * sizeof(*nf));
 	if (!nf) {
 		check_error(c, ptr, 0, "out of memory");

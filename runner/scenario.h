@@ -21,6 +21,9 @@
 
 /* ---- flows ---- */
 
+/* Flows in one scenario, counting its flows files: more is refused at load. */
+#define SCENARIO_MAX_FLOWS 1000
+
 enum step_kind {
 	STEP_HTTP,
 	STEP_JSONRPC,
