@@ -1172,6 +1172,9 @@ int run_scenario(const struct scenario *sc, const struct run_options *o,
 	if (o->pcap_dir)
 		run_cap_setup(&r);
 	r.t0 = loop_now_us();
+	/* every *_ms of the report counts from here: started_at says when that was */
+	clock_gettime(CLOCK_REALTIME, &now);
+	r.res->started_at_unix_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 	if (r.cap)
 		capture_set_origin(r.cap, r.t0);
 	run_event(&r, "start", json_pack("{sssI}", "scenario", sc->name, "seed",

@@ -6,8 +6,10 @@
 #    timestamps;
 #  - every evidence count in the report equals what tshark counts in the
 #    same files with display filters over the same fault window.
-# Until `doorjam run --pcap DIR` exists, the capture points are driven by
-# tests/helpers/pcapdrv, which makes the same reports/capture calls.
+# The capture points are driven by tests/helpers/pcapdrv, which makes the
+# same reports/capture calls as `doorjam run --pcap DIR` but lets this test
+# place traffic and fault windows exactly; tests/e2e/test_pcap_run.sh checks
+# a real run in the wallet-demo lab.
 #
 # Lab (only inside namespaces djt-pcap-$$-*; nothing touches the root
 # namespace): client c 10.77.1.2 -- core r -- server s 10.77.2.10, .11, .12
