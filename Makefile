@@ -5,6 +5,7 @@
 #   make check      deps, build, and every test layer (unit, net, uml, e2e, fuzz)
 #   make demo       deps, build, and the us-east-1 outage against the demo wallet
 #   make SAN=1 ...  build with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make valgrind   the unit suite under valgrind (memcheck, leaks are errors)
 #   make V=1 ...    show the commands
 #   make install PREFIX=/usr/local
 #
@@ -53,7 +54,7 @@ ifeq ($(SAN),1)
 BIN      := $(B)/doorjam
 endif
 
-.PHONY: all deps check demo unit net uml e2e fuzz install clean headers
+.PHONY: all deps check demo unit valgrind net uml e2e fuzz install clean headers
 all: $(BIN) $(HELP_BIN) $(SHIM_BIN)
 
 $(B)/%.o: %.c
@@ -97,6 +98,10 @@ deps:
 
 unit: $(UNIT_BIN)
 	$(Q)tests/run-unit.sh $(B)/tests
+
+# the unit suite under valgrind's memcheck (a plain build: not with SAN=1)
+valgrind: $(UNIT_BIN)
+	$(Q)VALGRIND=1 tests/run-unit.sh $(B)/tests
 
 net: all
 	$(Q)tests/net/run.sh $(B)

@@ -11,7 +11,7 @@ pkgs=(
   libcurl4-openssl-dev libjansson-dev libcmocka-dev
   # tests: real peers and tools
   iproute2 curl procps psmisc dnsutils knot-dnsutils jq clang libclang-rt-14-dev
-  user-mode-linux kmod iputils-ping netcat-openbsd chromium tshark
+  user-mode-linux kmod iputils-ping netcat-openbsd chromium tshark valgrind
 )
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -6,8 +6,10 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,13 +97,25 @@ static void on_child(struct loop *l, pid_t pid, int status, void *arg)
 
 static void test_child(void **state)
 {
-	struct loop *l = loop_new(NULL);
+	struct loop *l;
 	pid_t pid;
+	int pfd;
 
 	(void)state;
+	/* the loop watches children through pidfd; valgrind 3.19 does not know the call */
+	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pfd < 0 && errno == ENOSYS) {
+		fprintf(stderr, "test_child: pidfd_open(2) is not available here (ENOSYS: an old "
+			"kernel, or valgrind): skipped\n");
+		skip();
+	}
+	if (pfd >= 0)
+		close(pfd);
 	pid = fork();
 	if (pid == 0)
 		_exit(7);
+	l = loop_new(NULL);   /* after the fork: the child leaves with nothing allocated */
+	assert_non_null(l);
 	assert_int_equal(loop_child_add(l, pid, on_child, NULL, NULL), 0);
 	assert_int_equal(loop_run(l), 0);
 	assert_true(WIFEXITED(child_status));
