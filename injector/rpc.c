@@ -436,7 +436,7 @@ struct rpc_conn {
 	uint64_t req_start_us;  /* first byte of the current request, 0: none yet */
 	struct rpc_ex *ex;
 	struct loop_timer *timer;
-	struct rpc_conn *prev, *next;
+	struct rpc_conn *prev, *next;   /* newest first: the list's tail is the oldest */
 };
 
 struct rpc_proxy {
@@ -455,6 +455,7 @@ struct rpc_proxy {
 	rpc_log_fn log_fn;
 	void *log_arg;
 	struct rpc_conn *conns;
+	struct rpc_conn *conns_tail;   /* the oldest connection */
 	int head_known;         /* newest head the upstream revealed (rpc_reply_head) */
 	uint64_t head;
 	CURL *pool[RPC_EASY_POOL];  /* idle easy handles, reset before reuse */
@@ -664,6 +665,8 @@ static void rpc_conn_close(struct rpc_conn *c, int rst)
 		p->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	else
+		p->conns_tail = c->prev;
 	p->stats.conns_open--;
 	if (!c->depth)
 		free(c);
@@ -1908,6 +1911,27 @@ static void rpc_conn_io(struct loop *l, int fd, unsigned events, void *arg)
 		rpc_conn_read(c);
 }
 
+/*
+ * At max_conns: make room by closing (with a reset) the oldest connection
+ * that is only waiting for a request, idle or half-sent, among the 64 oldest.
+ * One with an exchange in flight or an answer on its way is never chosen.
+ * Without this, clients that hold connections and reconnect would keep every
+ * new client out; with it they only push each other out.
+ */
+static void rpc_evict_oldest(struct rpc_proxy *p)
+{
+	struct rpc_conn *c;
+	int n;
+
+	for (c = p->conns_tail, n = 0; c && n < 64; c = c->prev, n++) {
+		if (c->state != RPC_CONN_READ || c->ex || c->depth)
+			continue;
+		p->stats.conns_evicted++;
+		rpc_conn_close(c, 1);
+		return;
+	}
+}
+
 static void rpc_accept(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct rpc_proxy *p = arg;
@@ -1923,6 +1947,8 @@ static void rpc_accept(struct loop *l, int fd, unsigned events, void *arg)
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
+		if (p->stats.conns_open >= p->cfg.max_conns)
+			rpc_evict_oldest(p);
 		if (p->stats.conns_open >= p->cfg.max_conns || !(c = calloc(1, sizeof(*c)))) {
 			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
@@ -1946,6 +1972,8 @@ static void rpc_accept(struct loop *l, int fd, unsigned events, void *arg)
 		c->next = p->conns;
 		if (p->conns)
 			p->conns->prev = c;
+		else
+			p->conns_tail = c;
 		p->conns = c;
 		p->stats.conns_accepted++;
 		p->stats.conns_open++;

@@ -69,7 +69,8 @@ struct rpc_proxy_config {
 	enum rpc_down_mode on_down;
 	enum rpc_upstream_client client;
 	struct http_limits limits;    /* request caps (413 / 431 beyond them) */
-	size_t max_conns;             /* client connections; more are refused */
+	size_t max_conns;             /* client connections; at the cap the oldest waiting one
+				       * is closed for a new one, else the new one is refused */
 	size_t max_response;          /* upstream body cap, bytes */
 	uint64_t idle_timeout_us;     /* keep-alive connection with nothing sent */
 	uint64_t request_timeout_us;  /* first byte to complete request; also send stalls */
@@ -271,7 +272,8 @@ int rpc_proxy_rule_del(struct rpc_proxy *p, int id);
 /* Counters since creation, for tests and reports. */
 struct rpc_proxy_stats {
 	uint64_t conns_accepted;
-	uint64_t conns_refused;    /* over max_conns */
+	uint64_t conns_refused;    /* over max_conns, nothing to evict */
+	uint64_t conns_evicted;    /* closed at max_conns to make room for a new one */
 	uint64_t conns_open;
 	uint64_t requests;
 	uint64_t forwarded;        /* requests that went upstream */

@@ -12,8 +12,12 @@
 #   it, 50 that half-close after a request, 20 that pipeline requests and
 #   never read the answers, 50 that send random bytes and wait, and a flood
 #   of 300 connections that send one request each and stay open.
-# That is 820 connections, under max_conns, so that the probes get in: the
-# proxy refuses connections beyond max_conns and evicts none (docs/rpc.md).
+# That is 820 connections, under max_conns. A second proxy on port 8546 with
+# max_conns 100 and a 60 s idle_timeout then faces 150 silent clients that
+# reconnect whenever they are closed: at the cap the proxy resets the oldest
+# connection waiting for a request to make room (docs/rpc.md), so probes on
+# that port must still be answered within 1 s, and the silent clients must
+# have been closed (by eviction: nothing else closes them that early).
 # Every connection the proxy closes is opened again 200 ms later, so the
 # pressure stays on. Meanwhile, every half second, curl sends eth_chainId
 # through the proxy: each must be answered with anvil's chain id within 1 s.
@@ -101,7 +105,9 @@ cat > "$dir/proxy.json" << EOF
 { "rpc": { "hostile": { "listen": "10.77.0.80:8545", "upstream": "http://10.77.0.80:18545",
                         "max_header": "4KiB", "max_body": "4KiB", "max_conns": $MAX_CONNS,
                         "idle_timeout": "2s", "request_timeout": "2s",
-                        "upstream_timeout": "5s" } },
+                        "upstream_timeout": "5s" },
+           "capped": { "listen": "10.77.0.80:8546", "upstream": "http://10.77.0.80:18545",
+                       "max_conns": 100, "idle_timeout": "60s" } },
   "faults": [ { "kind": "rpc.status", "upstream": "hostile", "method": "eth_getLogs",
                 "status": 200, "body": "$big" } ],
   "log": false }
@@ -113,10 +119,11 @@ pids+=("$srv")
 
 # probe: "ANSWER MS" for eth_chainId through the proxy. curl gives up after
 # 1 s (-m 1), so an answer is an answer within 1 s; MS is curl's own time.
-probe() {
+probe() {  # [PORT]
   local out
   out=$(nx curl -s -m 1 -o - -w ' %{time_total}' -H 'Content-Type: application/json' \
-    -d '{"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]}' http://10.77.0.80:8545/ 2>&1)
+    -d '{"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]}' \
+    "http://10.77.0.80:${1:-8545}/" 2>&1)
   echo "$(grep -o '"result":"0x[0-9a-f]*"' <<< "$out" | grep . || echo none)" \
     "$(awk '{t = $NF * 1000; printf "%d", t}' <<< "$out")"
 }
@@ -208,6 +215,37 @@ up1=$(upstreams)
 expect "after: descriptors back to ${fds0} (${up1} upstream connections pooled, ${up0} before)" \
   "$(( $(nfds) - up1 ))" "^$((fds0 - up0))\$"
 echo "after: VmRSS $(kb VmRSS) kB"
+
+# Over the cap: 150 silent clients against max_conns 100.
+CAP_N=150
+ip netns exec "$ns" "$ABUSE" silent 10.77.0.80 8546 "$CAP_N" > "$dir/abuse.cap" 2>&1 &
+attackers+=($!)
+sleep 1
+misses=0 probes=0 worst=0
+t0=$(ms)
+while [ $(( $(ms) - t0 )) -lt 4000 ]; do
+  set -- $(probe 8546)
+  probes=$((probes + 1))
+  if [ "$1" != '"result":"0x7a69"' ] || [ "${2:-9999}" -ge 1000 ]; then
+    misses=$((misses + 1)); echo "  probe (cap): [$1] after ${2:-?} ms"
+  fi
+  [ "${2:-0}" -gt $worst ] && worst=$2
+  sleep 0.25
+done
+for p in "${attackers[@]}"; do kill "$p" 2> /dev/null; done
+for p in "${attackers[@]}"; do wait "$p" 2> /dev/null; done
+attackers=()
+cat "$dir/abuse.cap"
+case $B in
+  */san)
+    expect "over max_conns (sanitizers): at least 3 in 4 probes answered within 1 s ($misses of $probes missed)" \
+      "$(( probes > 0 && misses * 4 <= probes ))" '^1$' ;;
+  *)
+    expect "over max_conns: every probe answered within 1 s ($probes probes, slowest $worst ms)" \
+      "$misses $probes" '^0 [1-9]' ;;
+esac
+expect "over max_conns: silent clients were pushed out to make room" \
+  "$(sed -n 's/.* closed=\([0-9]*\).*/\1/p' "$dir/abuse.cap")" '^[1-9]'
 [ -s "$dir/proxy.err" ] && { echo "rpcproxy stderr:"; cat "$dir/proxy.err"; }
 
 echo "rpc_hostile: $((checks - fails)) of $checks checks passed"
