@@ -998,69 +998,21 @@ static void td_fault(FILE *out, const struct run_result *r, const struct evidenc
 	fputs("</td>", out);
 }
 
-/* A plural "s" for counts in sentences. */
-static const char *pl(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* One sentence per fault with evidence: what the captures saw during it. */
 static void evidence_sentences(FILE *out, const struct run_result *r)
 {
-	size_t i, k;
+	struct evidence_summary sum;
+	char text[512];
+	size_t i;
 
 	fputs("<ul class=\"broke\">\n", out);
 	for (i = 0; i < r->nfaults; i++) {
-		uint64_t sent = 0, through = 0, answered = 0, unreach = 0, att = 0, ret = 0;
-		uint64_t syn_ack = 0, q = 0, a = 0, dests = 0;
-		int pfx = 0, far = 0, dns = 0;
-
-		for (k = 0; k < r->nevidence; k++) {
-			const struct evidence *ev = &r->evidence[k];
-
-			if (ev->fault != i)
-				continue;
-			if (ev->kind == EVIDENCE_PREFIX) {
-				pfx = 1;
-				sent += ev->sent;
-				answered += ev->answered;
-				unreach += ev->unreachable;
-				if (ev->through != UINT64_MAX) {
-					far = 1;
-					through += ev->through;
-				}
-			} else if (ev->kind == EVIDENCE_CONNECT) {
-				dests++;
-				att += ev->attempts;
-				ret += ev->retries;
-				syn_ack += ev->answered;
-			} else {
-				dns = 1;
-				q += ev->sent;
-				a += ev->answered;
-			}
-		}
-		if (!pfx && !dests && !dns)
+		if (!evidence_summarize(r, i, &sum))
 			continue;
+		evidence_summary_text(&sum, text, sizeof(text));
 		fputs("<li><strong>", out);
 		esc(out, r->faults[i].label, NAME_MAX_CHARS, ESC_LINE);
-		fputs("</strong>:", out);
-		if (pfx) {
-			fprintf(out, " %llu packet%s toward it", (unsigned long long)sent, pl(sent));
-			if (far)
-				fprintf(out, ", %llu got through", (unsigned long long)through);
-			fprintf(out, ", %llu came back from it, %llu ICMP unreachable.",
-				(unsigned long long)answered, (unsigned long long)unreach);
-		}
-		if (dests)
-			fprintf(out, " %llu connection attempt%s and %llu SYN retransmit%s to %llu "
-				"destination%s, %llu answered.", (unsigned long long)att, pl(att),
-				(unsigned long long)ret, pl(ret), (unsigned long long)dests, pl(dests),
-				(unsigned long long)syn_ack);
-		if (dns)
-			fprintf(out, " %llu DNS quer%s for its names, %llu answer%s.",
-				(unsigned long long)q, q == 1 ? "y" : "ies", (unsigned long long)a, pl(a));
-		fputs("</li>\n", out);
+		fprintf(out, "</strong>:%s</li>\n", text);
 	}
 	fputs("</ul>\n", out);
 }

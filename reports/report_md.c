@@ -304,7 +304,7 @@ static void write_why(FILE *out, const struct flow_result *f)
 
 static int write_faults(FILE *out, const struct run_result *r)
 {
-	size_t i;
+	size_t i, shown;
 
 	fputs("#### Faults\n\n", out);
 	if (!r->nfaults) {
@@ -332,6 +332,19 @@ static int write_faults(FILE *out, const struct run_result *r)
 	if (r->nfaults > MD_FAULT_ROWS)
 		fprintf(out, "\n%zu more faults are in the JSON report.\n",
 			r->nfaults - MD_FAULT_ROWS);
+	for (i = 0, shown = 0; i < r->nfaults && i < MD_FAULT_ROWS; i++) {
+		struct evidence_summary sum;
+		char text[512];
+
+		if (!evidence_summarize(r, i, &sum))
+			continue;
+		if (!shown++)
+			fputs("\n**Packet evidence** (what the captures saw during each fault):\n\n", out);
+		evidence_summary_text(&sum, text, sizeof(text));
+		fputs("* ", out);
+		md_text(out, r->faults[i].label, MD_NAME_MAX);
+		fprintf(out, ":%s\n", text);
+	}
 	return 0;
 }
 

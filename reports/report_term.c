@@ -213,6 +213,8 @@ static void measure(const struct run_result *r, struct widths *w)
 
 static void write_header(const struct run_result *r, FILE *out, int color)
 {
+	struct evidence_summary sum;
+	char text[512];
 	char ts[REPORT_OUT_NUM], dur[REPORT_OUT_NUM], win[96];
 	size_t i;
 	int p;
@@ -251,6 +253,10 @@ static void write_header(const struct run_result *r, FILE *out, int color)
 				fputs(SGR_RESET, out);
 		}
 		fputc('\n', out);
+		if (evidence_summarize(r, i, &sum)) {
+			evidence_summary_text(&sum, text, sizeof(text));
+			fprintf(out, "  packets:%s\n", text);
+		}
 	}
 	if (r->error) {
 		fputs(color ? SGR_BRED "run error: " : "run error: ", out);

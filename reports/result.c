@@ -719,3 +719,74 @@ int verdict_exit_code(enum verdict v)
 		return 1;
 	}
 }
+
+int evidence_summarize(const struct run_result *r, size_t fault, struct evidence_summary *s)
+{
+	size_t k;
+
+	memset(s, 0, sizeof(*s));
+	for (k = 0; k < r->nevidence; k++) {
+		const struct evidence *ev = &r->evidence[k];
+
+		if (ev->fault != fault)
+			continue;
+		if (ev->kind == EVIDENCE_PREFIX) {
+			s->prefix = 1;
+			s->sent += ev->sent;
+			s->answered += ev->answered;
+			s->unreachable += ev->unreachable;
+			if (ev->through != UINT64_MAX) {
+				s->far = 1;
+				s->through += ev->through;
+			}
+		} else if (ev->kind == EVIDENCE_CONNECT) {
+			s->dests++;
+			s->attempts += ev->attempts;
+			s->retries += ev->retries;
+			s->syn_acks += ev->answered;
+		} else {
+			s->dns = 1;
+			s->queries += ev->sent;
+			s->answers += ev->answered;
+		}
+	}
+	return s->prefix || s->dests || s->dns;
+}
+
+static const char *evidence_pl(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+void evidence_summary_text(const struct evidence_summary *s, char *buf, size_t n)
+{
+	size_t len = 0;
+
+#define EV_PUT(...)                                                                       \
+	do {                                                                              \
+		int w_ = len < n ? snprintf(buf + len, n - len, __VA_ARGS__) : 0;         \
+		if (w_ > 0)                                                               \
+			len = len + (size_t)w_ < n ? len + (size_t)w_ : n;                \
+	} while (0)
+
+	if (n)
+		buf[0] = '\0';
+	if (s->prefix) {
+		EV_PUT(" %llu packet%s toward it", (unsigned long long)s->sent, evidence_pl(s->sent));
+		if (s->far)
+			EV_PUT(", %llu got through", (unsigned long long)s->through);
+		EV_PUT(", %llu came back from it, %llu ICMP unreachable.",
+		       (unsigned long long)s->answered, (unsigned long long)s->unreachable);
+	}
+	if (s->dests)
+		EV_PUT(" %llu connection attempt%s and %llu SYN retransmit%s to %llu destination%s, "
+		       "%llu answered.", (unsigned long long)s->attempts, evidence_pl(s->attempts),
+		       (unsigned long long)s->retries, evidence_pl(s->retries),
+		       (unsigned long long)s->dests, evidence_pl(s->dests),
+		       (unsigned long long)s->syn_acks);
+	if (s->dns)
+		EV_PUT(" %llu DNS quer%s for its names, %llu answer%s.", (unsigned long long)s->queries,
+		       s->queries == 1 ? "y" : "ies", (unsigned long long)s->answers,
+		       evidence_pl(s->answers));
+#undef EV_PUT
+}

@@ -232,6 +232,28 @@ const char *evidence_kind_name(enum evidence_kind k);
 const char *evidence_rcode_name(unsigned rcode, char *buf);
 
 /*
+ * What the captures saw during one fault, summed over its evidence entries;
+ * the one-sentence summary the HTML, Markdown and terminal reports print.
+ */
+struct evidence_summary {
+	int prefix, far, dns;                    /* which kinds of entry there were */
+	uint64_t sent, through, answered, unreachable;   /* PREFIX; through: far points */
+	uint64_t dests, attempts, retries, syn_acks;     /* CONNECT */
+	uint64_t queries, answers;                       /* DNS */
+};
+
+/* Sum fault's evidence into *s. Returns 1 when the fault has any, else 0. */
+int evidence_summarize(const struct run_result *r, size_t fault, struct evidence_summary *s);
+
+/*
+ * *s as plain text, numbers and fixed words only (no escaping needed), each
+ * clause starting with a space: " 33 packets toward it, 0 got through, 0
+ * came back from it, 4 ICMP unreachable. 240 DNS queries for its names, 240
+ * answers." Truncated to fit n bytes.
+ */
+void evidence_summary_text(const struct evidence_summary *s, char *buf, size_t n);
+
+/*
  * Compute statistics, recovery and verdicts for every flow and the scenario.
  * Sorts each flow's runs by start_ms (stable). May be called again after
  * more runs were added; it recomputes everything. The rules:

@@ -12,7 +12,7 @@
  * heap block of exactly its captured length, so ASan in `make SAN=1` sees
  * any read past it), and the JSON and HTML reports of a fixture with
  * evidence are compared with the golden files
- * tests/data/reports/evidence.{json,html} (DOORJAM_UPDATE_GOLDEN=1 rewrites
+ * tests/data/reports/evidence.{json,html,md,txt} (DOORJAM_UPDATE_GOLDEN=1 rewrites
  * them). The test runs from the repository root.
  */
 #include <stdarg.h>
@@ -34,6 +34,8 @@
 #include "reports/capture.h"
 #include "reports/report_html.h"
 #include "reports/report_json.h"
+#include "reports/report_md.h"
+#include "reports/report_term.h"
 #include "reports/result.h"
 
 #define ORIGIN_S 1700000000ull
@@ -697,7 +699,9 @@ static char *slurp(const char *path, size_t *len)
 	return s;
 }
 
-static void golden(const char *name, const struct run_result *r, int html)
+enum golden_fmt { G_JSON, G_HTML, G_MD, G_TERM };
+
+static void golden(const char *name, const struct run_result *r, enum golden_fmt fmt)
 {
 	char path[256], *got = NULL, *want;
 	size_t got_len = 0, want_len = 0, i;
@@ -706,8 +710,12 @@ static void golden(const char *name, const struct run_result *r, int html)
 	const char *upd = getenv("DOORJAM_UPDATE_GOLDEN");
 
 	assert_non_null(mem);
-	if (html)
+	if (fmt == G_HTML)
 		assert_int_equal(report_html_write(r, mem, &e), 0);
+	else if (fmt == G_MD)
+		assert_int_equal(report_md_write(r, mem, &e), 0);
+	else if (fmt == G_TERM)
+		assert_int_equal(report_term_write(r, mem, 0, &e), 0);
 	else
 		assert_int_equal(report_json_write(r, mem, &e), 0);
 	fclose(mem);
@@ -756,8 +764,10 @@ static void test_golden(void **state)
 	extra.path = (char *)"javascript:alert(1)\".pcap";
 	extra.error = (char *)"capture stopped: The interface went down";
 	assert_int_equal(result_add_capture(r, &extra), 0);
-	golden("evidence.json", r, 0);
-	golden("evidence.html", r, 1);
+	golden("evidence.json", r, G_JSON);
+	golden("evidence.html", r, G_HTML);
+	golden("evidence.md", r, G_MD);
+	golden("evidence.txt", r, G_TERM);
 	result_free(r);
 	fx_free(x);
 }
