@@ -1236,10 +1236,8 @@ out:
 	if (run_late_signals)
 		r.res->interrupted = 1;
 	if (r.journal) {
-		struct err je;
-
-		err_clear(&je);
 		int clean = !run_any_lift_failed(&r);
+		struct err je;
 
 		err_clear(&je);
 		/*
