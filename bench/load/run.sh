@@ -72,6 +72,10 @@ failed=0
 
 # ---- shared: RSS sampling ----
 rss_now() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2> /dev/null; }
+# cpu_ticks PID: user + system time so far, in clock ticks (fields 14 and 15
+# of /proc/PID/stat, counted after the command name in parentheses)
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2> /dev/null | awk '{print $12 + $13}'; }
+HZ=$(getconf CLK_TCK)
 # rss_sampler PID OUT: "SECONDS KiB" lines, one a second, until killed
 rss_sampler() {
   local pid=$1 out=$2 start=${EPOCHREALTIME/./} now v
@@ -169,7 +173,7 @@ pids+=($!)
 
 # proxy_leg NAME PORT PID: idle connections + wrk + RSS; writes $T/NAME.row
 proxy_leg() {
-  local name=$1 port=$2 pid=$3 ih sp rss0 rss1 rss2 out
+  local name=$1 port=$2 pid=$3 ih sp rss0 rss1 rss2 out cpu0 cpu1 load0 load1 reqs
   rss0=$(rss_now "$pid")
   ip netns exec "$ns" taskset -c $CPU_GEN "$B/helpers/idlehold" 127.0.0.1 "$port" "$IDLE" > "$T/$name.idle" 2>&1 &
   ih=$!
@@ -180,8 +184,12 @@ proxy_leg() {
   rss_sampler "$pid" "$T/proxy-$name.rss" &
   sp=$!
   pids+=($sp)
+  cpu0=$(cpu_ticks "$pid")
+  load0=$(cut -d' ' -f1 /proc/loadavg)
   nx taskset -c $CPU_GEN wrk -t1 -c"$CONNS" -d"${SECS}s" --timeout 2s --latency -s "$T/post.lua" \
     "http://127.0.0.1:$port/" > "$T/$name.wrk" 2>&1
+  cpu1=$(cpu_ticks "$pid")
+  load1=$(cut -d' ' -f1 /proc/loadavg)
   kill "$sp" 2> /dev/null; wait "$sp" 2> /dev/null
   kill -USR1 "$ih"
   wait "$ih"
@@ -195,6 +203,10 @@ proxy_leg() {
   errs=$(awk '/Socket errors/ {gsub(",", ""); print $4 "/" $6 "/" $8 "/" $10}' <<< "$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<< "$out")
   idle=$(grep '^idle ' "$T/$name.idle")
+  reqs=$(awk '/requests in/ {print $1}' <<< "$out")
+  # the server's own CPU time per request: far less sensitive to other jobs on
+  # the machine than requests per second
+  echo "$name $(awk -v c=$((cpu1 - cpu0)) -v r="${reqs:-0}" -v hz="$HZ" 'BEGIN { printf "%.1f", r ? c / hz * 1e6 / r : 0 }') $load0 $load1" > "$T/$name.cpu"
   kill -0 "$pid" 2> /dev/null || alive=NO
   # doorjam's verdict: a crash, a dropped or unanswered idle connection, a wrk
   # error or timeout, or an error answer fails it (nginx's show in the table)
@@ -242,8 +254,11 @@ for n in doorjam nginx; do
 done
 read -r _ djr _ dj99 _ < "$T/doorjam.row"
 read -r _ ngr _ ng99 _ < "$T/nginx.row"
-awk -v a="$djr" -v b="$ngr" -v c="$dj99" -v d="$ng99" 'BEGIN {
-  printf "doorjam / nginx: throughput %.2fx, p99 %.2fx (p99 below 1 is better)\n", a / b, c / d }'
+read -r _ djc djl0 djl1 < "$T/doorjam.cpu"
+read -r _ ngc ngl0 ngl1 < "$T/nginx.cpu"
+echo "server CPU per request: doorjam $djc µs, nginx $ngc µs; load average at start/end of each leg: doorjam $djl0/$djl1, nginx $ngl0/$ngl1"
+awk -v a="$djr" -v b="$ngr" -v c="$dj99" -v d="$ng99" -v e="$djc" -v f="$ngc" 'BEGIN {
+  printf "doorjam / nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx (below 1 is better for the last two)\n", a / b, c / d, e / f }'
 echo "(RSS: doorjam's proxy process; nginx's one worker)"
 kill "$djpid" "$ngpid" 2> /dev/null
 wait "$djpid" "$ngpid" 2> /dev/null
@@ -290,7 +305,7 @@ EOF
 
 # dns_leg NAME PORT CMD...: writes $T/NAME.dnsrow
 dns_leg() {
-  local name=$1 port=$2 srv sp perf k=0 t0 now r alive=yes rss0 drops0 srvdrops warmdrops
+  local name=$1 port=$2 srv sp perf k=0 t0 now r alive=yes rss0 drops0 srvdrops warmdrops cpu0 cpu1
   shift 2
   ip netns exec "$ns" taskset -c $CPU_SRV "$@" > "$T/$name.srv" 2>&1 &
   srv=$!
@@ -302,6 +317,7 @@ dns_leg() {
   kill -0 "$srv" 2> /dev/null || { echo "$name did not start:"; cat "$T/$name.srv"; exit 1; }
   rss0=$(rss_now "$srv")
   drops0=$(udp_drops)
+  cpu0=$(cpu_ticks "$srv")
   rss_sampler "$srv" "$T/dns-$name.rss" &
   sp=$!
   pids+=($sp)
@@ -327,6 +343,7 @@ dns_leg() {
     sleep "$(awk -v a="$t0" -v b="$now" -v k="$k" 'BEGIN { s = (a + k * 1000000 - b) / 1e6; printf "%.3f", (s > 0 ? s : 0) }')"
   done
   wait "$perf"
+  cpu1=$(cpu_ticks "$srv")
   kill "$sp" 2> /dev/null; wait "$sp" 2> /dev/null
   # drops on the server's own sockets (the last column of /proc/net/udp)
   srvdrops=$(nx awk -v p="$(printf ':%04X' "$port")" 'substr($2, length($2) - 4) == p { d += $NF }
@@ -342,17 +359,18 @@ dns_leg() {
   # the verdict is doorjam's; the other servers' misses show in the table
   [ "$name" != doorjam ] || [ "$1" -eq "$2" -a "$alive" = yes ] || failed=1
   awk -v s="$name" -v alive="$alive" -v pok="$1" -v pall="$2" -v pslow="$3" -v rss="$rss0 $(rss_summary "$T/dns-$name.rss")" -v drops="$(( $(udp_drops) - drops0 ))" -v srvdrops="$srvdrops" \
-      -v late="$(( $(udp_drops) - ${warmdrops:-$drops0} ))" '
+      -v late="$(( $(udp_drops) - ${warmdrops:-$drops0} ))" -v ticks="$((${cpu1:-0} - cpu0))" -v hz="$HZ" '
     /Queries sent:/ {sent = $3}
     /Queries lost:/ {lost = $3}
+    /Queries completed:/ {done = $3}
     /Queries per second:/ {qps = $4}
     /Average Latency/ {avg = $4; max = $8; sub(/\)/, "", max); sub(/,/, "", avg)}
     /Response codes:/ {codes = $0; sub(/.*codes: */, "", codes)}
     /^[0-9]+\.[0-9]+: [0-9.]+$/ { n++; v[n] = $2 }
     END { split(rss, r, " "); low = ""
       for (i = 2; i < n; i++) if (low == "" || v[i] < low) low = v[i]   # whole seconds only
-      printf "| %s | %.0f | %.0f | %s (%.3f%%) | %s / %s | %s | %.3f | %.1f | %d/%d | %d | %s | %s | %s | %s | %+d / %+d | %s | %s |\n",
-        s, qps, low, lost, sent ? 100 * lost / sent : 0, srvdrops, drops - srvdrops, late,
+      printf "| %s | %.0f | %.0f | %.1f | %s (%.3f%%) | %s / %s | %s | %.3f | %.1f | %d/%d | %d | %s | %s | %s | %s | %+d / %+d | %s | %s |\n",
+        s, qps, low, done ? ticks / hz * 1e6 / done : 0, lost, sent ? 100 * lost / sent : 0, srvdrops, drops - srvdrops, late,
         avg * 1000, max * 1000, pok, pall, pslow,
         r[1], r[2], r[3], r[4], r[3] - r[2], r[4] - r[2], alive, codes }' "$T/$name.perf" > "$T/$name.dnsrow"
 }
@@ -365,8 +383,8 @@ dns_leg dnsmasq 5302 dnsmasq -k --conf-file="$T/dnsmasq.conf" --no-resolv --no-h
   --cache-size=0 --log-facility=-
 dns_leg unbound 5303 unbound -d -c "$T/unbound.conf"
 echo
-echo "| server | qps | lowest 1-s qps | lost | buffer drops server / client | drops after ${WARM}s | avg ms | max ms | probes answered | slowest probe ms | RSS idle KiB | at ${WARM}s | end | max | growth end / max KiB | alive | response codes |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+echo "| server | qps | lowest 1-s qps | CPU µs/query | lost | buffer drops server / client | drops after ${WARM}s | avg ms | max ms | probes answered | slowest probe ms | RSS idle KiB | at ${WARM}s | end | max | growth end / max KiB | alive | response codes |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 cat "$T/doorjam.dnsrow" "$T/dnsmasq.dnsrow" "$T/unbound.dnsrow"
 echo
 echo "$(date -u +%F), $NCPU CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), kernel $(uname -r)," \
