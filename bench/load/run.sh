@@ -33,7 +33,7 @@ IDLE=${IDLE:-10000}
 CONNS=${CONNS:-20}
 QPS=${QPS:-50000}
 WARM=${WARM:-10}
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 [ "$(id -u)" -eq 0 ] || { echo "needs root (namespaces)"; exit 77; }
 for t in wrk nginx dnsperf dnsmasq unbound dig taskset ip; do
   command -v $t > /dev/null || { echo "$t is missing (Debian: wrk nginx-light dnsperf dnsmasq-base unbound dnsutils)"; exit 77; }
@@ -169,7 +169,7 @@ to_us() {  # "123.45us" / "1.23ms" / "1.2s" -> microseconds
 # function in the background runs in a subshell, and $! must be the server's
 # own pid (ip netns exec and taskset exec into it).
 ip netns exec "$ns" taskset -c $CPU_GEN nginx -c "$T/up/nginx.conf" &
-pids+=($!)
+pids+=("$!")
 
 # proxy_leg NAME PORT PID: idle connections + wrk + RSS; writes $T/NAME.row
 proxy_leg() {
@@ -177,13 +177,13 @@ proxy_leg() {
   rss0=$(rss_now "$pid")
   ip netns exec "$ns" taskset -c $CPU_GEN "$B/helpers/idlehold" 127.0.0.1 "$port" "$IDLE" > "$T/$name.idle" 2>&1 &
   ih=$!
-  pids+=($ih)
+  pids+=("$ih")
   wait_line "$T/$name.idle" '^ready' 1200 || { echo "$name: idle connections not opened"; cat "$T/$name.idle"; exit 1; }
   sleep 1
   rss1=$(rss_now "$pid")
   rss_sampler "$pid" "$T/proxy-$name.rss" &
   sp=$!
-  pids+=($sp)
+  pids+=("$sp")
   cpu0=$(cpu_ticks "$pid")
   load0=$(cut -d' ' -f1 /proc/loadavg)
   nx taskset -c $CPU_GEN wrk -t1 -c"$CONNS" -d"${SECS}s" --timeout 2s --latency -s "$T/post.lua" \
@@ -222,11 +222,11 @@ proxy_leg() {
 
 ip netns exec "$ns" taskset -c $CPU_SRV "$B/helpers/rpcproxy" "$T/dj.json" > "$T/dj.out" 2> "$T/dj.err" &
 djpid=$!
-pids+=($djpid)
+pids+=("$djpid")
 wait_line "$T/dj.out" '^ready' 50 || { echo "the doorjam proxy did not start"; cat "$T/dj.err"; exit 1; }
 ip netns exec "$ns" taskset -c $CPU_SRV nginx -c "$T/ng/nginx.conf" &
 ngpid=$!
-pids+=($ngpid)
+pids+=("$ngpid")
 sleep 0.5
 ngworker=$(pgrep -P "$ngpid" | head -1)
 [ -n "$ngworker" ] || { echo "the nginx proxy did not start"; cat "$T/ng/error.log"; exit 1; }
@@ -309,7 +309,7 @@ dns_leg() {
   shift 2
   ip netns exec "$ns" taskset -c $CPU_SRV "$@" > "$T/$name.srv" 2>&1 &
   srv=$!
-  pids+=($srv)
+  pids+=("$srv")
   for _ in $(seq 100); do
     nx dig @127.0.0.1 -p "$port" +time=1 +tries=1 bench-1.zone.example > /dev/null 2>&1 && break
     sleep 0.1
@@ -320,11 +320,11 @@ dns_leg() {
   cpu0=$(cpu_ticks "$srv")
   rss_sampler "$srv" "$T/dns-$name.rss" &
   sp=$!
-  pids+=($sp)
+  pids+=("$sp")
   ip netns exec "$ns" taskset -c $CPU_GEN dnsperf -s 127.0.0.1 -p "$port" -d "$T/mix.q" -l "$SECS" -c 4 -q 2000 \
     -Q "$QPS" -S 1 -b 4096 > "$T/$name.perf" 2>&1 &
   perf=$!
-  pids+=($perf)
+  pids+=("$perf")
   : > "$T/$name.probe"
   t0=${EPOCHREALTIME/./}
   # one probe a second, UDP and TCP in turn, each must be answered within 1 s
@@ -357,7 +357,7 @@ dns_leg() {
     END { printf "%d %d %d", ok, all, slow }' "$T/$name.probe")
   set -- $probes
   # the verdict is doorjam's; the other servers' misses show in the table
-  [ "$name" != doorjam ] || [ "$1" -eq "$2" -a "$alive" = yes ] || failed=1
+  [ "$name" != doorjam ] || { [ "$1" -eq "$2" ] && [ "$alive" = yes ]; } || failed=1
   awk -v s="$name" -v alive="$alive" -v pok="$1" -v pall="$2" -v pslow="$3" -v rss="$rss0 $(rss_summary "$T/dns-$name.rss")" -v drops="$(( $(udp_drops) - drops0 ))" -v srvdrops="$srvdrops" \
       -v late="$(( $(udp_drops) - ${warmdrops:-$drops0} ))" -v ticks="$((${cpu1:-0} - cpu0))" -v hz="$HZ" '
     /Queries sent:/ {sent = $3}
