@@ -110,6 +110,15 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+void buf_shrink(struct buf *b, size_t keep)
+{
+	if (b->len || b->cap <= keep)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->cap = 0;
+}
+
 char *buf_steal(struct buf *b)
 {
 	char *p = b->data;

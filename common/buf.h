@@ -45,6 +45,13 @@ void buf_consume(struct buf *b, size_t n);
 void buf_reset(struct buf *b);
 
 /*
+ * For a buffer that is empty: free its storage when more than keep bytes are
+ * allocated (a connection that once carried a large message need not hold
+ * it while it waits). A buffer with data is left alone.
+ */
+void buf_shrink(struct buf *b, size_t keep);
+
+/*
  * Take the storage out: returns the NUL-terminated data (caller frees) and
  * leaves the buffer empty. Returns an empty heap string for an empty buffer,
  * NULL only when out of memory.

@@ -47,6 +47,8 @@
 #include "injector/upstream.h"
 
 #define RPC_READ_CHUNK (64 * 1024)
+/* a waiting connection keeps at most this much buffer storage per direction */
+#define RPC_KEEP_BUF 4096
 #define RPC_UP_HEAD_MAX (64 * 1024)
 #define RPC_METHODS_MAX 256
 #define RPC_EASY_POOL 64
@@ -704,6 +706,7 @@ static void rpc_conn_flush(struct rpc_conn *c)
 		c->out_off += (size_t)n;
 	}
 	buf_reset(&c->out);
+	buf_shrink(&c->out, RPC_KEEP_BUF);
 	c->out_off = 0;
 	if (c->state != RPC_CONN_WRITE) {
 		rpc_conn_interest(c);
@@ -1784,6 +1787,7 @@ static void rpc_conn_step(struct rpc_conn *c)
 		return;
 	if (c->in.len == 0) {
 		c->req_start_us = 0;
+		buf_shrink(&c->in, RPC_KEEP_BUF);
 		rpc_conn_arm(c);
 		rpc_conn_interest(c);
 		return;

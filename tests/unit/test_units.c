@@ -98,6 +98,30 @@ static void test_buf_cap(void **state)
 	buf_cleanup(NULL);
 }
 
+static void test_buf_shrink(void **state)
+{
+	struct buf b;
+	char big[5000];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_append(&b, big, sizeof(big)), 0);
+	buf_shrink(&b, 4096);                  /* has data: left alone */
+	assert_int_equal(b.len, sizeof(big));
+	assert_non_null(b.data);
+	buf_reset(&b);
+	buf_shrink(&b, 8192);                  /* small enough to keep */
+	assert_non_null(b.data);
+	buf_shrink(&b, 4096);                  /* empty and larger than kept: freed */
+	assert_null(b.data);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(b.max, 1 << 20);      /* the cap stays */
+	assert_int_equal(buf_append(&b, "again", 5), 0);
+	assert_string_equal(b.data, "again");
+	buf_cleanup(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_sizes_rates),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_buf_shrink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
