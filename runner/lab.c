@@ -1008,6 +1008,20 @@ int lab_recover(size_t *removed, struct err *err)
 			rc = -EIO;
 	}
 	closedir(d);
+	/* lock files of dead labs that never made a namespace (killed right after the lock) */
+	d = opendir(LAB_LOCK_DIR);
+	while (d && (e = readdir(d))) {
+		char id[8];
+
+		if (strncmp(e->d_name, "lab-", 4) || strlen(e->d_name) != 13 ||
+		    strcmp(e->d_name + 8, ".lock"))
+			continue;
+		memcpy(id, e->d_name + 4, 4);
+		id[4] = '\0';
+		(void)lab_id_alive(id);  /* removes the file when nobody holds it */
+	}
+	if (d)
+		closedir(d);
 	return rc;
 }
 

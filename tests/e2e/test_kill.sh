@@ -42,6 +42,15 @@ RANDOM=${SEED:-$$}
 before=$(netstate)
 check "no leftovers before the first run" "$(leftovers)" ""
 
+# A run killed right after it made its lab's lock file, before any namespace:
+# the lock file alone, held by nobody, must go with recover.
+id=$(printf '%04x' $((RANDOM % 65536)))
+while [ -e "/run/doorjam/lab-$id.lock" ]; do id=$(printf '%04x' $((RANDOM % 65536))); done
+mkdir -p /run/doorjam && : > "/run/doorjam/lab-$id.lock"
+"$DJ" recover > "$TMP/recover0.out" 2>&1
+check "recover removes a dead lab's lock file that has no namespace" \
+  "$([ -e "/run/doorjam/lab-$id.lock" ] && echo kept || echo removed)" removed
+
 # the length of a whole run, lab up to teardown (a run that fails part-way,
 # e.g. while another test loads the machine, is shown and tried again)
 for try in 1 2 3; do

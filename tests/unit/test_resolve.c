@@ -53,6 +53,12 @@ static void test_answers(void **state)
 	assert_int_equal(resolve_answer_parse(out, (size_t)n, 0x1234, "rpc.example", addr,
 					      sizeof(addr), msg, sizeof(msg)), 0);
 	assert_string_equal(addr, "10.77.1.10");
+	/* names compare without regard to case (RFC 4343: the reader folds them) */
+	rr[1].owner = "RPC-A.Use1.EXAMPLE";
+	n = answer("RPC.example", 0x1234, &a, out, sizeof(out));
+	assert_int_equal(resolve_answer_parse(out, (size_t)n, 0x1234, "rpc.example", addr,
+					      sizeof(addr), msg, sizeof(msg)), 0);
+	assert_string_equal(addr, "10.77.1.10");
 	/* an A record for another name does not count */
 	memset(&a, 0, sizeof(a));
 	rr[1].owner = "elsewhere.example";
