@@ -141,13 +141,13 @@ static void probe_child(int wfd)
 
 	err_clear(&e);
 	if (unshare(CLONE_NEWNET) < 0) {
-		n = snprintf(line, sizeof(line), "E %d unshare(CLONE_NEWNET): %s\n", errno,
+		n = snprintf(line, sizeof(line), "E %d unshare(CLONE_NEWNET): %.200s\n", errno,
 			     strerror(errno));
 		(void)!write(wfd, line, (size_t)n);
 		_exit(1);
 	}
 	if (nl_ns_open(NETNS_SELF, &nl, &e) < 0) {
-		n = snprintf(line, sizeof(line), "E %d %s\n", -e.code, e.msg);
+		n = snprintf(line, sizeof(line), "E %d %.200s\n", -e.code, e.msg);
 		(void)!write(wfd, line, (size_t)n);
 		_exit(1);
 	}
@@ -157,7 +157,7 @@ static void probe_child(int wfd)
 			(void)probe_one(nl, &probe_table[i], &e);
 	for (i = 0; i < PROBE_N; i++) {
 		if (strcmp(probe_table[i].kind, "clsact") && probe_one(nl, &probe_table[i], &e) < 0) {
-			n = snprintf(line, sizeof(line), "E %d %s\n", -e.code, e.msg);
+			n = snprintf(line, sizeof(line), "E %d %.200s\n", -e.code, e.msg);
 			(void)!write(wfd, line, (size_t)n);
 			_exit(1);
 		}

@@ -620,7 +620,11 @@ static int lab_probe_exec(struct lab *lab, struct lab_host *h)
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
 
+		sigset_t none;
+
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);  /* the loop's blocked signals are not its */
 		if (labnet_child_enter(h->nsfd, h->nsname) < 0)
 			_exit(126);
 		if (devnull >= 0) {
@@ -631,7 +635,7 @@ static int lab_probe_exec(struct lab *lab, struct lab_host *h)
 		execvp(h->svc->ready.argv[0], h->svc->ready.argv);
 		_exit(127);
 	}
-	for (i = 0; i < 100; i++) {     /* 5 s at most */
+	for (i = 0; i < 100 && !loop_stopping(lab->loop); i++) {     /* 5 s at most */
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 		loop_once(lab->loop, 50000);
@@ -1011,13 +1015,21 @@ int lab_recover(size_t *removed, struct err *err)
 	/* lock files of dead labs that never made a namespace (killed right after the lock) */
 	d = opendir(LAB_LOCK_DIR);
 	while (d && (e = readdir(d))) {
-		char id[8];
+		char id[8], path[PATH_MAX];
+		struct stat st;
 
 		if (strncmp(e->d_name, "lab-", 4) || strlen(e->d_name) != 13 ||
 		    strcmp(e->d_name + 8, ".lock"))
 			continue;
 		memcpy(id, e->d_name + 4, 4);
 		id[4] = '\0';
+		/*
+		 * A lab makes its lock file, then locks it: a file younger than 5 s
+		 * may be one being made right now, so it is left for a later recover.
+		 */
+		snprintf(path, sizeof(path), "%s/%s", LAB_LOCK_DIR, e->d_name);
+		if (stat(path, &st) < 0 || time(NULL) - st.st_mtime < 5)
+			continue;
 		(void)lab_id_alive(id);  /* removes the file when nobody holds it */
 	}
 	if (d)

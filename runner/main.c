@@ -512,6 +512,13 @@ static int cmd_lab(int argc, char **argv)
 		while (!lab_stop)
 			if (loop_run(l) || !lab_stop)
 				loop_once(l, 1000000);
+		/* tearing down: a second signal ends doorjam at once, recover removes the rest */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		fprintf(stderr, "doorjam lab: tearing down (a second Ctrl-C stops at once and leaves "
+			"the rest to `doorjam recover`)\n");
 		lab_down(lab);
 		lab_free(lab);
 		loop_free(l);
@@ -821,7 +828,8 @@ static int cmd_run(int argc, char **argv)
 			code = EXIT_FAIL;
 		else
 			code = verdict_exit_code(res->verdict);
-		if (res && res->interrupted && code == EXIT_PASS)
+		/* interrupted, also by a signal that came while the reports were written */
+		if (((res && res->interrupted) || run_signalled()) && code == EXIT_PASS)
 			code = EXIT_FAIL;
 		if (code_io && code == EXIT_PASS)
 			code = EXIT_FAIL;  /* a report that could not be written fails the run */
@@ -830,7 +838,7 @@ static int cmd_run(int argc, char **argv)
 		    (code == EXIT_FAIL && worst == EXIT_PASS))
 			worst = code;
 		{
-			int interrupted = res && res->interrupted;
+			int interrupted = (res && res->interrupted) || run_signalled();
 
 			result_free(res);
 			scenario_free(sc);

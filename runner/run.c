@@ -560,10 +560,13 @@ static void run_signal(struct loop *l, int signo, void *arg)
  * reports, done with the signals unblocked and this handler installed. A
  * second signal (counting the one the loop read) exits at once: the lab's
  * namespaces and the journal stay for `doorjam recover`. A first signal
- * here only marks the run interrupted.
+ * here only marks the run interrupted (SA_RESTART: teardown's waits and
+ * netlink calls go on). The count lives for the whole process, so that one
+ * that comes after run_scenario returned (while main writes the reports, or
+ * before the next scenario) is not lost: run_signalled() tells main.
  */
 static volatile sig_atomic_t run_late_signals;
-static sig_atomic_t run_early_signals;
+static volatile sig_atomic_t run_early_signals;
 
 static void run_late_signal(int signo)
 {
@@ -579,6 +582,11 @@ static void run_late_signal(int signo)
 	_exit(128 + signo);
 }
 
+int run_signalled(void)
+{
+	return run_early_signals + run_late_signals > 0;
+}
+
 static void run_arm_late_signals(const struct run *r)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -588,9 +596,10 @@ static void run_arm_late_signals(const struct run *r)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = run_late_signal;
+	sa.sa_flags = SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	run_early_signals = (sig_atomic_t)r->sigints;
-	run_late_signals = 0;
+	if (r->sigints)
+		run_early_signals = (sig_atomic_t)r->sigints;
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigaction(sigs[i], &sa, NULL);
@@ -1231,10 +1240,10 @@ out:
 	for (i = 0; r.flows && i < sc->nflows; i++)
 		if (r.flows[i].nsfd >= 0 && !r.flows[i].borrowed)
 			close(r.flows[i].nsfd);
-	run_servers_down(&r);
-	lab_down(sc->lab);
-	if (run_late_signals)
-		r.res->interrupted = 1;
+	/*
+	 * The journal first, while the lab's namespaces still exist: a replay
+	 * after them would look for their inode numbers among newer namespaces.
+	 */
 	if (r.journal) {
 		int clean = !run_any_lift_failed(&r);
 		struct err je;
@@ -1262,6 +1271,12 @@ out:
 		}
 		if (journal_close(r.journal, clean, &je))
 			log_error("journal: %s", je.msg);
+	}
+	run_servers_down(&r);
+	lab_down(sc->lab);
+	if (run_late_signals && !r.res->interrupted) {
+		r.res->interrupted = 1;
+		result_finish(r.res);   /* the verdict accounts for it */
 	}
 	loop_free(r.loop);
 	if (tfd >= 0)

@@ -56,6 +56,13 @@ struct run_options {
  * why). Returns RUN_OK, RUN_REFUSED (exit 3) or another negative code, with
  * err set in the latter cases.
  */
+/*
+ * 1 once SIGINT, SIGTERM or SIGHUP reached a run of this process, during
+ * its timeline or after it (teardown, reports, between scenarios): the
+ * caller should stop running scenarios.
+ */
+int run_signalled(void);
+
 int run_scenario(const struct scenario *sc, const struct run_options *o,
 		 struct run_result **out, struct err *err) __attribute__((warn_unused_result));
 

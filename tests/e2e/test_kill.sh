@@ -47,6 +47,7 @@ check "no leftovers before the first run" "$(leftovers)" ""
 id=$(printf '%04x' $((RANDOM % 65536)))
 while [ -e "/run/doorjam/lab-$id.lock" ]; do id=$(printf '%04x' $((RANDOM % 65536))); done
 mkdir -p /run/doorjam && : > "/run/doorjam/lab-$id.lock"
+touch -d '1 minute ago' "/run/doorjam/lab-$id.lock"  # younger ones may be in the making
 "$DJ" recover > "$TMP/recover0.out" 2>&1
 check "recover removes a dead lab's lock file that has no namespace" \
   "$([ -e "/run/doorjam/lab-$id.lock" ] && echo kept || echo removed)" removed

@@ -13,8 +13,9 @@
  * Prints "listening NAME PORT" per proxy, then "ready", on stdout. Every
  * finished request is logged as one JSON line on stderr (unless "log" is
  * false, as for benchmarks). SIGUSR1 reverts
- * all faults, SIGUSR2 applies them again (rules at run time); SIGTERM or
- * SIGINT reverts and exits 0. Exit 2: invalid config; 3: setup failed.
+ * all faults, SIGUSR2 applies them again (rules at run time), SIGHUP prints
+ * "stats NAME accepted=N refused=N evicted=N open=N requests=N" per proxy on
+ * stdout; SIGTERM or SIGINT reverts and exits 0. Exit 2: invalid config; 3: setup failed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -112,6 +113,21 @@ static void helper_signal(struct loop *l, int signo, void *arg)
 		helper_apply(h);
 		fprintf(stdout, "applied\n");
 		fflush(stdout);
+	} else if (signo == SIGHUP) {
+		size_t i;
+
+		for (i = 0; i < h->nproxies; i++) {
+			struct rpc_proxy_stats st;
+
+			rpc_proxy_stats(h->proxies[i], &st);
+			fprintf(stdout, "stats %s accepted=%llu refused=%llu evicted=%llu open=%llu "
+				"requests=%llu\n", rpc_proxy_name(h->proxies[i]),
+				(unsigned long long)st.conns_accepted,
+				(unsigned long long)st.conns_refused,
+				(unsigned long long)st.conns_evicted, (unsigned long long)st.conns_open,
+				(unsigned long long)st.requests);
+		}
+		fflush(stdout);
 	} else {
 		loop_stop(l);
 	}
@@ -202,6 +218,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGHUP);
 	if (loop_signals(h.loop, &set, helper_signal, &h, &err))
 		goto fail;
 	json_object_foreach(rpc, name, e) {

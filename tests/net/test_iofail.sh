@@ -30,6 +30,8 @@ command -v jq > /dev/null || { echo "jq is missing (apt-get install jq)"; exit 7
 # before it and forwards every call, which is fine for these tests
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 lab_up
+# the full tmpfs of the last case must not outlive the test, whatever ends it
+trap 'umount "$DOORJAM_JOURNAL_DIR/work/full" 2> /dev/null; cleanup' EXIT
 before=$(state)
 W=$DOORJAM_JOURNAL_DIR/work
 mkdir -p "$W"
