@@ -49,8 +49,10 @@ HELP_SRC := $(wildcard tests/helpers/*.c)
 HELP_BIN := $(HELP_SRC:tests/helpers/%.c=$(B)/helpers/%)
 SHIM_SRC := $(wildcard tests/shim/*.c)
 SHIM_BIN := $(SHIM_SRC:tests/shim/%.c=$(B)/shim/%.so)
+# ./doorjam is the default build's; a sanitizer build or another BUILD folder
+# links its own inside that folder, so that builds never overwrite each other
 BIN      := doorjam
-ifeq ($(SAN),1)
+ifneq ($(SAN)$(BUILD),build)
 BIN      := $(B)/doorjam
 endif
 
