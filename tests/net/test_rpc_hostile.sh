@@ -98,7 +98,8 @@ ip netns add "$ns" || { echo "cannot create namespace $ns"; exit 1; }
 ip -n "$ns" link set lo up
 ip -n "$ns" addr add 10.77.0.80/32 dev lo
 
-nx "$ANVIL" --host 10.77.0.80 --port 18545 > "$dir/anvil.log" 2>&1 &
+# not through nx(): $! must be the process itself (ip netns exec execs into anvil)
+ip netns exec "$ns" "$ANVIL" --host 10.77.0.80 --port 18545 > "$dir/anvil.log" 2>&1 &
 pids+=($!)
 big=$(head -c 8192 /dev/zero | tr '\0' x)
 cat > "$dir/proxy.json" << EOF
