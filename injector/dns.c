@@ -38,6 +38,7 @@
 #include "common/buf.h"
 #include "common/loop.h"
 #include "common/netns.h"
+#include "common/rng.h"
 #include "common/dnsmsg.h"
 
 #define DNS_UDP_BATCH      64      /* datagrams read per readiness event */
@@ -378,15 +379,6 @@ static int dns_zone_copy(struct dns_server *s, const struct dns_config *cfg, str
 
 /* ---- rules ---- */
 
-static uint64_t dns_rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void dns_rule_free(struct dns_rule_slot *r)
 {
 	size_t i;
@@ -527,9 +519,7 @@ static struct dns_rule_slot *dns_rule_pick(struct dns_server *s, const char *nam
 			return r;
 		if (r->probability <= 0.0)
 			continue;
-		/* 53 random bits as a double in [0, 1). */
-		if ((double)(dns_rng_next(&r->rng) >> 11) * (1.0 / 9007199254740992.0) <
-		    r->probability)
+		if (rng_unit(&r->rng) < r->probability)
 			return r;
 	}
 	return NULL;
@@ -1107,7 +1097,7 @@ static void dns_forward_try(struct dns_pending *p)
 	int fd;
 
 	if (getrandom(&p->up_id, sizeof(p->up_id), 0) != sizeof(p->up_id))
-		p->up_id = (uint16_t)dns_rng_next(&(uint64_t){ loop_now_us() });
+		p->up_id = (uint16_t)rng_next(&(uint64_t){ loop_now_us() });
 	p->timer = loop_timer_add(s->loop, tmo, dns_forward_timeout, p);
 	if (!p->timer) {
 		dns_forward_fail(p);

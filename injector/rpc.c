@@ -44,6 +44,7 @@
 #include "common/jptr.h"
 #include "common/loop.h"
 #include "common/netns.h"
+#include "common/rng.h"
 #include "injector/upstream.h"
 
 #define RPC_READ_CHUNK (64 * 1024)
@@ -482,16 +483,6 @@ static int rpc_ex_forward(struct rpc_ex *ex);
 static void rpc_conn_flush(struct rpc_conn *c);
 static void rpc_conn_process(struct rpc_conn *c);
 
-/* splitmix64: a small seeded generator, deterministic per proxy seed and rule. */
-static uint64_t rpc_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* Counters, window and probability: the dynamic part of matching. */
 static int rpc_slot_take(struct rpc_slot *s, uint64_t now)
 {
@@ -507,7 +498,7 @@ static int rpc_slot_take(struct rpc_slot *s, uint64_t now)
 	if (r->every_nth > 1 && s->seen % r->every_nth != 0)
 		return 0;
 	if (r->probability < 1.0) {
-		double draw = (double)(rpc_rand(&s->rng) >> 11) / 9007199254740992.0;
+		double draw = rng_unit(&s->rng);
 
 		if (draw >= r->probability)
 			return 0;

@@ -23,18 +23,6 @@ cp "$DJ" "$TMP/doorjam" && DJ=$TMP/doorjam
 export DOORJAM_JOURNAL_DIR=$TMP/journal
 mkdir -p "$DOORJAM_JOURNAL_DIR"
 
-netstate() {  # the machine's own network state
-  {
-    ip rule; ip -6 rule; ip route show table all; ip -6 route show table all
-    ip -d link show
-    for dev in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-      echo "dev $dev"
-      tc qdisc show dev "$dev"; tc class show dev "$dev"
-      tc filter show dev "$dev"; tc filter show dev "$dev" ingress
-    done
-  } 2>&1
-}
-
 # What the doorjam process PID left: its journal (the journal folder is this
 # test's own), and any lab it started. A lab's lock file, made before its
 # first namespace, carries its maker's pid; the lab's namespaces and netns

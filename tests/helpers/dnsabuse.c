@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
+#include "common/rng.h"
 
 enum abuse_mode { AB_SILENT, AB_TRICKLE, AB_BIGFRAME, AB_HALFCLOSE, AB_FLOOD, AB_NOREAD, AB_UDP };
 
@@ -71,15 +72,6 @@ static const uint8_t abuse_query[] = {
 	0, 31, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
 	5, 'r', 'p', 'c', '-', 'a', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
 };
-
-static uint64_t abuse_rand(struct abuse *ab)
-{
-	uint64_t z = (ab->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void abuse_open(struct abuse_conn *c);
 
@@ -257,10 +249,10 @@ static void abuse_udp_burst(struct loop *l, void *arg)
 	size_t i, k;
 
 	for (i = 0; i < ab->n; i++) {
-		size_t len = 1 + abuse_rand(ab) % sizeof(d);
+		size_t len = 1 + rng_next(&ab->rng) % sizeof(d);
 
 		for (k = 0; k < len; k += 8) {
-			uint64_t r = abuse_rand(ab);
+			uint64_t r = rng_next(&ab->rng);
 
 			memcpy(d + k, &r, len - k < 8 ? len - k : 8);
 		}

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
+#include "common/rng.h"
 
 enum abuse_mode {
 	AB_SILENT, AB_SLOWLORIS, AB_BIGHEADER, AB_BIGBODY, AB_HALFCLOSE, AB_NOREAD, AB_GARBAGE,
@@ -95,15 +96,6 @@ struct abuse {
 	unsigned long connects, closed, resets, unanswered, answered, sent;
 	unsigned long codes[AB_NCODES + 1];
 };
-
-static uint64_t abuse_rand(struct abuse *ab)
-{
-	uint64_t z = (ab->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void abuse_open(struct abuse_conn *c);
 
@@ -230,9 +222,9 @@ static void abuse_start(struct abuse_conn *c)
 			(void)loop_fd_mod(ab->l, c->fd, 0);
 		return;
 	case AB_GARBAGE:
-		len = 64 + abuse_rand(ab) % (600 - 64 + 1);
+		len = 64 + rng_next(&ab->rng) % (600 - 64 + 1);
 		for (i = 0; i < len; i += 8) {
-			uint64_t r = abuse_rand(ab);
+			uint64_t r = rng_next(&ab->rng);
 
 			memcpy(text + i, &r, len - i < 8 ? len - i : 8);
 		}
