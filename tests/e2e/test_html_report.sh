@@ -94,6 +94,9 @@ echo "run: a scenario with two rpc faults, every report format"
 rc=$?
 check_cmd "the run ends with a verdict (exit 0 or 1, got $rc)" test "$rc" -le 1
 [ -s "$TMP/r.json" ] && [ -s "$TMP/r.html" ] || { cat "$TMP/run.out"; echo "no report"; exit 1; }
+# a run that stopped early (a port taken meanwhile, a peer gone) says why here
+check "the run completed without a run error" "$(jget "$TMP/r.json" r.error)" null
+[ "$(jget "$TMP/r.json" r.error)" = null ] || tail -n 20 "$TMP/run.out" | sed 's/^/    /'
 cp "$TMP/r.html" "$ART/html-report.html"
 cp "$TMP/r.md" "$ART/html-report.md"
 runs=$(jget "$TMP/r.json" 'r.flows.reduce((a,f)=>a+f.runs.length,0)')
